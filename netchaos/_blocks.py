@@ -1,0 +1,68 @@
+"""Packing of trajectories (rows of a (K, P) array) into lane blocks (n_blocks, P, n_lanes)."""
+
+import numpy as np
+
+#: target number of lanes per block; trajectories of a block share one thread and one cache
+DEFAULT_LANES = 16
+
+
+def lanes_for(n_params, n_traj):
+    """Lanes per block: about 16 for small nets, fewer when the block would leave the L1/L2 cache."""
+    target = DEFAULT_LANES if n_params <= 2000 else 8
+    return int(max(1, min(target, n_traj)))
+
+
+def plan(n_traj, n_lanes, groups=None):
+    """Assign trajectories to (block, lane) slots.
+
+    Parameters
+    ----------
+    n_traj : int
+    n_lanes : int
+        Lanes per block (raised to the largest group size when needed).
+    groups : list of int arrays, optional
+        Trajectories that must share a block (a reference and its perturbations).
+        Default: every trajectory alone.
+
+    Returns
+    -------
+    slots : int64 ndarray of shape (n_blocks, n_lanes)
+        Trajectory index held by each slot; padding slots repeat a real trajectory.
+    where : int64 ndarray of shape (n_traj, 2)
+        (block, lane) of every trajectory.
+    """
+    if groups is None:
+        n_blocks = -(-n_traj // n_lanes)
+        flat = np.arange(n_blocks * n_lanes)
+        flat = np.where(flat < n_traj, flat, n_traj - 1)
+        slots = flat.reshape(n_blocks, n_lanes).astype(np.int64)
+        where = np.stack([np.arange(n_traj) // n_lanes, np.arange(n_traj) % n_lanes], axis=1)
+        return slots, where.astype(np.int64)
+    n_lanes = max(n_lanes, max(len(g) for g in groups))
+    blocks = []
+    current = []
+    for g in groups:
+        if len(current) + len(g) > n_lanes:
+            blocks.append(current)
+            current = []
+        current.extend(int(i) for i in g)
+    if current:
+        blocks.append(current)
+    slots = np.empty((len(blocks), n_lanes), dtype=np.int64)
+    where = np.full((n_traj, 2), -1, dtype=np.int64)
+    for b, members in enumerate(blocks):
+        pad = members + [members[-1]] * (n_lanes - len(members))
+        slots[b] = pad
+        for q, i in enumerate(members):
+            where[i] = (b, q)
+    return slots, where
+
+
+def pack(thetas, slots):
+    """(K, P) rows -> (n_blocks, P, n_lanes) blocks, C-contiguous."""
+    return np.ascontiguousarray(thetas[slots].transpose(0, 2, 1))
+
+
+def unpack(blocks, where):
+    """(n_blocks, ..., n_lanes) -> (K, ...): the slot of every trajectory."""
+    return blocks[where[:, 0], ..., where[:, 1]]

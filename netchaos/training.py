@@ -1,0 +1,289 @@
+"""Trajectories of the gradient-descent map, single or in ensembles."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _blocks
+from ._validate import check_int, check_positive, rng_from
+from .core.ensemble import run_blocks
+
+_RECORD = ("final", "metrics", "params")
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    Arrays carry a leading trajectory axis ``K`` when ``theta0`` was an
+    ensemble of shape (K, n_params), and none for a single trajectory.
+
+    Attributes
+    ----------
+    theta : ndarray of shape ([K,] n_params)
+        Final parameters; for a diverged trajectory, its last finite state.
+    loss, accuracy : ndarray of shape ([K,] steps + 1) or None
+        Training loss and accuracy at theta(t), t = 0 .. steps, over all
+        training samples (also under SGD); NaN from the step of divergence on; accuracy is NaN
+        for MSE models. None when ``record="final"``.
+    test_loss, test_accuracy : ndarray of shape ([K,] steps + 1) or None
+        The same on the test set, when ``test_metrics=True``.
+    params : ndarray of shape ([K,] n_rec, n_params) or None
+        theta(t) at ``param_steps`` when ``record="params"``; NaN after divergence.
+    param_steps : int ndarray of shape (n_rec,) or None
+    distance_l1, distance_l2 : ndarray of shape (K, steps + 1) or None
+        ``sum |theta_k(t) - theta_ref(t)|`` and the Euclidean distance to the
+        reference trajectory when ``reference`` was given (0 for references,
+        NaN once either trajectory diverged).
+    diverged : bool or ndarray of bool of shape (K,)
+    diverged_at : int or int ndarray of shape (K,)
+        First step t at which theta(t) or its loss is non-finite; -1 if never.
+    lr : float
+    steps : int
+    batch_size : int or None
+    """
+
+    theta: np.ndarray
+    loss: np.ndarray = None
+    accuracy: np.ndarray = None
+    test_loss: np.ndarray = None
+    test_accuracy: np.ndarray = None
+    params: np.ndarray = None
+    param_steps: np.ndarray = None
+    distance_l1: np.ndarray = None
+    distance_l2: np.ndarray = None
+    diverged: np.ndarray = None
+    diverged_at: np.ndarray = None
+    lr: float = None
+    steps: int = None
+    batch_size: int = None
+
+    @property
+    def n_diverged(self):
+        """Number of trajectories that diverged."""
+        return int(np.sum(self.diverged))
+
+    def __repr__(self):
+        shape = np.shape(self.theta)
+        kind = f"{shape[0]} trajectories" if len(shape) == 2 else "1 trajectory"
+        return (f"TrainResult({kind}, steps={self.steps}, lr={self.lr}, "
+                f"n_diverged={self.n_diverged})")
+
+
+def _split_data(data):
+    """(X, y, X_test, y_test) from a Dataset or an (X, y) / (X, y, X_test, y_test) tuple."""
+    if hasattr(data, "X_train"):
+        return data.X_train, data.y_train, getattr(data, "X_test", None), getattr(data, "y_test", None)
+    if isinstance(data, (tuple, list)) and len(data) in (2, 4):
+        if len(data) == 2:
+            return data[0], data[1], None, None
+        return tuple(data)
+    raise TypeError("data must be a netchaos.datasets.Dataset or a tuple (X, y) "
+                    f"or (X, y, X_test, y_test), got {type(data).__name__}")
+
+
+def _batches(rng, n_samples, batch_size, n_rows):
+    """Mini-batch indices: consecutive slices of per-epoch permutations (last partial batch dropped)."""
+    per_epoch = n_samples // batch_size
+    n_epochs = -(-n_rows // per_epoch)
+    out = np.empty((n_epochs * per_epoch, batch_size), dtype=np.int64)
+    for e in range(n_epochs):
+        perm = rng.permutation(n_samples)
+        out[e * per_epoch:(e + 1) * per_epoch] = perm[:per_epoch * batch_size].reshape(per_epoch, batch_size)
+    return np.ascontiguousarray(out[:n_rows])
+
+
+def _groups(reference, K):
+    ref = np.asarray(reference)
+    if ref.shape != (K,) or not np.issubdtype(ref.dtype, np.integer):
+        raise ValueError(f"reference must be an integer array of shape ({K},), got "
+                         f"{ref.dtype} array of shape {ref.shape}")
+    ref = ref.astype(np.int64)
+    if np.any((ref < -1) | (ref >= K)):
+        raise ValueError(f"reference entries must be -1 or trajectory indices in [0, {K})")
+    if np.any(ref[ref >= 0] == np.nonzero(ref >= 0)[0]):
+        raise ValueError("reference: a trajectory cannot be its own reference (use -1)")
+    if np.any(ref[ref[ref >= 0]] != -1):
+        raise ValueError("reference: a reference trajectory must itself have reference -1")
+    members = {}
+    for k in range(K):
+        root = k if ref[k] < 0 else ref[k]
+        members.setdefault(root, []).append(k)
+    return ref, [np.array(members[r]) for r in sorted(members)]
+
+
+def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=None, seed=None,
+          reference=None, test_metrics=False, progress=False):
+    """Iterate the gradient-descent map from one or many initial conditions.
+
+    ``theta(t+1) = theta(t) - lr * grad L(theta(t))``, full batch by default.
+
+    Parameters
+    ----------
+    model : MLP
+    data : Dataset or tuple
+        A :class:`netchaos.datasets.Dataset` (its training arrays drive the map,
+        the test arrays feed ``test_metrics``) or a tuple ``(X, y)`` or
+        ``(X, y, X_test, y_test)``.
+    theta0 : ndarray of shape (n_params,) or (K, n_params)
+        One initial condition or an ensemble of K. A non-finite row is
+        flagged as diverged at step 0 rather than rejected.
+    lr : float
+        Learning rate, > 0.
+    steps : int
+        Number of GD steps, >= 0.
+    record : {"metrics", "final", "params"}
+        What to keep: loss and accuracy at every step (default), only the
+        final state, or also the parameters every ``every`` steps.
+    every : int, default 1
+        Parameter recording interval for ``record="params"``.
+    batch_size : int, optional
+        None for full-batch GD; an int for mini-batch SGD, with batches drawn
+        from ``seed`` and shared by every trajectory of the ensemble (epochs of
+        a random permutation, last partial batch dropped).
+    seed : int or numpy.random.Generator, optional
+        Seeds the mini-batch order (unused in full-batch GD).
+    reference : int array of shape (K,), optional
+        Index of each trajectory's reference in ``theta0`` (-1 for none).
+        The L1 and L2 distances to the reference are then computed on the fly,
+        without storing parameters.
+    test_metrics : bool, default False
+        Also record loss and accuracy on the test set at every step.
+    progress : bool, default False
+        Show a progress bar (tqdm).
+
+    Returns
+    -------
+    TrainResult
+
+    Notes
+    -----
+    Trajectories are packed into blocks of lanes and every block is advanced
+    through all steps by one thread; blocks run in parallel. No arithmetic
+    mixes trajectories, so results are bitwise identical for any number of
+    threads and any ensemble composition. A trajectory whose loss or next
+    state is non-finite is stopped at its last finite state and flagged
+    (``diverged``, ``diverged_at``); the others go on.
+
+    Examples
+    --------
+    >>> import netchaos as nc
+    >>> data = nc.datasets.iris()
+    >>> model = nc.MLP([4, 10, 3])
+    >>> res = nc.train(model, data, model.init(seed=0, n=8), lr=1.0, steps=100)
+    >>> res.loss.shape
+    (8, 101)
+    """
+    if not hasattr(model, "_kernel_args"):
+        raise TypeError(f"model must be a netchaos.MLP, got {type(model).__name__}")
+    lr = check_positive(lr, "lr")
+    steps = check_int(steps, "steps", minimum=0)
+    every = check_int(every, "every", minimum=1)
+    if record not in _RECORD:
+        raise ValueError(f"record must be one of {_RECORD}, got {record!r}")
+    arr, single = model._check_theta(theta0, name="theta0")
+    X, y, Xte, yte = _split_data(data)
+    X, yi, yf = model._check_data(X, y, "X_train" if hasattr(data, "X_train") else "X",
+                                  "y_train" if hasattr(data, "X_train") else "y")
+    if test_metrics:
+        if Xte is None or len(Xte) == 0:
+            raise ValueError("test_metrics=True needs test data (a Dataset with X_test, or a 4-tuple)")
+        Xte, yite, yfte = model._check_data(Xte, yte, "X_test", "y_test")
+    else:
+        Xte, yite, yfte = X[:0], yi[:0], yf[:0]
+    n_samples = X.shape[0]
+    if batch_size is None:
+        batches = np.empty((0, 0), dtype=np.int64)
+    else:
+        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n_samples)
+        batches = _batches(rng_from(seed), n_samples, batch_size, max(steps, 1))
+
+    rows = arr[None] if single else arr
+    K = rows.shape[0]
+    lanes = _blocks.lanes_for(model.n_params, K)
+    if reference is not None:
+        if single:
+            raise ValueError("reference needs an ensemble theta0 of shape (K, n_params)")
+        ref, groups = _groups(reference, K)
+        slots, where = _blocks.plan(K, lanes, groups)
+    else:
+        ref = np.full(K, -1, dtype=np.int64)
+        slots, where = _blocks.plan(K, lanes)
+    lanes = slots.shape[1]
+    blocks = _blocks.pack(rows, slots)
+    nb = blocks.shape[0]
+    # reference lane of every slot (padding slots have no reference)
+    ref_lane = np.full((nb, lanes), -1, dtype=np.int64)
+    for k in np.nonzero(ref >= 0)[0]:
+        b, q = where[k]
+        ref_lane[b, q] = where[ref[k], 1]
+
+    T = steps + 1
+    want_metrics = record != "final"
+    mshape = (nb, T, lanes) if want_metrics else (nb, 0, lanes)
+    loss_out = np.full(mshape, np.nan)
+    acc_out = np.full(mshape, np.nan)
+    tshape = (nb, T, lanes) if test_metrics else (nb, 0, lanes)
+    te_loss = np.full(tshape, np.nan)
+    te_acc = np.full(tshape, np.nan)
+    n_rec = steps // every + 1 if record == "params" else 0
+    params_out = np.full((nb, n_rec, model.n_params, lanes), np.nan)
+    dshape = (nb, T, lanes) if reference is not None else (nb, 0, lanes)
+    d1 = np.full(dshape, np.nan)
+    d2 = np.full(dshape, np.nan)
+    alive = np.ones((nb, lanes), dtype=np.int64)
+    div_at = np.full((nb, lanes), -1, dtype=np.int64)
+
+    chunks = _chunk_bounds(steps, 50 if progress else 1)
+    bar = _progress_bar(progress, steps, K)
+    try:
+        for t0, t1 in chunks:
+            run_blocks(blocks, *model._kernel_args(), X, yi, yf, batches, lr, t0, t1, steps,
+                       alive, div_at, want_metrics, loss_out, acc_out,
+                       Xte, yite, yfte, bool(test_metrics), te_loss, te_acc,
+                       every, params_out, ref_lane, d1, d2)
+            if bar is not None:
+                bar.update(t1 - t0)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    def out(a):
+        u = _blocks.unpack(a, where)
+        return u[0] if single else u
+
+    res = TrainResult(
+        theta=out(blocks),
+        loss=out(loss_out) if want_metrics else None,
+        accuracy=out(acc_out) if want_metrics else None,
+        test_loss=out(te_loss) if test_metrics else None,
+        test_accuracy=out(te_acc) if test_metrics else None,
+        distance_l1=_blocks.unpack(d1, where) if reference is not None else None,
+        distance_l2=_blocks.unpack(d2, where) if reference is not None else None,
+        diverged=out(div_at) >= 0,
+        diverged_at=out(div_at),
+        lr=lr, steps=steps, batch_size=batch_size,
+    )
+    if record == "params":
+        # (n_blocks, n_rec, P, lanes) -> (K, n_rec, P)
+        res.params = out(params_out)
+        res.param_steps = np.arange(n_rec, dtype=np.int64) * every
+    if single:
+        res.diverged = bool(res.diverged)
+        res.diverged_at = int(res.diverged_at)
+    return res
+
+
+def _chunk_bounds(steps, n_chunks):
+    if steps == 0:
+        return [(0, 0)]
+    edges = np.unique(np.linspace(0, steps, min(n_chunks, steps) + 1).astype(int))
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _progress_bar(progress, steps, K):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=steps, desc=f"GD ({K} traj.)", unit="step")
