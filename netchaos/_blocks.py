@@ -2,14 +2,33 @@
 
 import numpy as np
 
-#: target number of lanes per block; trajectories of a block share one thread and one cache
-DEFAULT_LANES = 16
+def lanes_for(n_params, n_traj, n_threads=2):
+    """Lanes per block.
+
+    Long lane rows amortise loop overhead (64 lanes for small networks); large
+    networks use fewer lanes so a block's parameters and gradient stay in the
+    L2 cache. Small ensembles are split into at least ``2 * n_threads`` blocks
+    when that still leaves 4 lanes per block. The choice affects speed only:
+    results do not depend on it.
+    """
+    if n_params <= 500:
+        target = 64
+    elif n_params <= 4000:
+        target = 16
+    else:
+        target = 8
+    per_thread = -(-n_traj // (2 * max(1, n_threads)))
+    lanes = min(target, max(4, -(-per_thread // 4) * 4))
+    return int(max(1, min(lanes, n_traj)))
 
 
-def lanes_for(n_params, n_traj):
-    """Lanes per block: about 16 for small nets, fewer when the block would leave the L1/L2 cache."""
-    target = DEFAULT_LANES if n_params <= 2000 else 8
-    return int(max(1, min(target, n_traj)))
+#: samples per pass over the weights in the gradient kernels
+DEFAULT_TILE = 4
+
+
+def tile_for(n_params):
+    """Samples per tile: weight rows stay in L1 while a tile of samples uses them."""
+    return DEFAULT_TILE
 
 
 def plan(n_traj, n_lanes, groups=None):

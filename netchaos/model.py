@@ -5,8 +5,8 @@ import numpy as np
 from . import _blocks
 from ._validate import as_float_array, check_choice, check_positive, rng_from
 from .core import elementwise as ew
-from .core.ensemble import eval_blocks
-from .core.tangent import hvp_blocks
+from .core.ensemble import eval_block, eval_blocks
+from .core.tangent import hvp_blocks, hvp_lanes
 
 _ACTIVATIONS = {
     "sigmoid": "sigmoid",
@@ -266,15 +266,19 @@ class MLP:
         X, yi, yf = self._check_data(X, y)
         rows = arr[None] if single else arr
         K = rows.shape[0]
-        lanes = _blocks.lanes_for(self.n_params, K)
+        lanes = _blocks.lanes_for(self.n_params, K, _num_threads())
         slots, where = _blocks.plan(K, lanes)
         blocks = _blocks.pack(rows, slots)
         nb = blocks.shape[0]
         grads = np.empty_like(blocks) if want_grad else np.empty((nb, 0, lanes))
         losses = np.empty((nb, lanes))
         accs = np.empty((nb, lanes))
-        eval_blocks(blocks, *self._kernel_args(), X, yi, yf, want_grad, want_acc,
-                    grads, losses, accs)
+        args = (*self._kernel_args(), X, yi, yf, want_grad, want_acc)
+        tile = _blocks.tile_for(self.n_params)
+        if nb == 1:  # one block: the serial kernel, no thread launch
+            eval_block(blocks[0], *args, grads[0], losses[0], accs[0], tile)
+        else:
+            eval_blocks(blocks, *args, grads, losses, accs, tile)
         loss = _blocks.unpack(losses, where)
         acc = _blocks.unpack(accs, where)
         grad = _blocks.unpack(grads, where) if want_grad else None
@@ -368,14 +372,17 @@ class MLP:
         k = V2.shape[1]
         if k == 0:
             return V.copy()
-        n_blocks = min(k, 2 * max(1, _num_threads()))
+        n_blocks = min(k // 16 + 1, 2 * max(1, _num_threads()))  # >= 16 directions per block
         width = -(-k // n_blocks)
         n_blocks = -(-k // width)
         pad = n_blocks * width - k
         Vp = np.concatenate([V2, np.zeros((self.n_params, pad))], axis=1) if pad else V2
         Vb = np.ascontiguousarray(Vp.reshape(self.n_params, n_blocks, width).transpose(1, 0, 2))
         outb = np.empty_like(Vb)
-        hvp_blocks(theta, Vb, *self._kernel_args(), X, yi, yf, float(lr), outb)
+        if n_blocks == 1:
+            hvp_lanes(theta, Vb[0], *self._kernel_args(), X, yi, yf, float(lr), outb[0])
+        else:
+            hvp_blocks(theta, Vb, *self._kernel_args(), X, yi, yf, float(lr), outb)
         out = outb.transpose(1, 0, 2).reshape(self.n_params, n_blocks * width)[:, :k]
         return out[:, 0].copy() if single else np.ascontiguousarray(out)
 

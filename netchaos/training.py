@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from . import _blocks
 from ._validate import check_int, check_positive, rng_from
-from .core.ensemble import run_blocks
+from .core.ensemble import run_block, run_blocks
 
 _RECORD = ("final", "metrics", "params")
 
@@ -200,7 +201,7 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
 
     rows = arr[None] if single else arr
     K = rows.shape[0]
-    lanes = _blocks.lanes_for(model.n_params, K)
+    lanes = _blocks.lanes_for(model.n_params, K, numba.get_num_threads())
     if reference is not None:
         if single:
             raise ValueError("reference needs an ensemble theta0 of shape (K, n_params)")
@@ -234,14 +235,20 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     alive = np.ones((nb, lanes), dtype=np.int64)
     div_at = np.full((nb, lanes), -1, dtype=np.int64)
 
+    tile = _blocks.tile_for(model.n_params)
     chunks = _chunk_bounds(steps, 50 if progress else 1)
     bar = _progress_bar(progress, steps, K)
     try:
         for t0, t1 in chunks:
-            run_blocks(blocks, *model._kernel_args(), X, yi, yf, batches, lr, t0, t1, steps,
-                       alive, div_at, want_metrics, loss_out, acc_out,
-                       Xte, yite, yfte, bool(test_metrics), te_loss, te_acc,
-                       every, params_out, ref_lane, d1, d2)
+            args = (*model._kernel_args(), X, yi, yf, batches, lr, t0, t1, steps)
+            if nb == 1:  # one block: the serial kernel, no thread launch
+                run_block(blocks[0], *args, alive[0], div_at[0], want_metrics, loss_out[0],
+                          acc_out[0], Xte, yite, yfte, bool(test_metrics), te_loss[0], te_acc[0],
+                          every, params_out[0], ref_lane[0], d1[0], d2[0], tile)
+            else:
+                run_blocks(blocks, *args, alive, div_at, want_metrics, loss_out, acc_out,
+                           Xte, yite, yfte, bool(test_metrics), te_loss, te_acc,
+                           every, params_out, ref_lane, d1, d2, tile)
             if bar is not None:
                 bar.update(t1 - t0)
     finally:

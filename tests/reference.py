@@ -145,6 +145,8 @@ def _targets(sizes, y):
 
 
 def l2_term(sizes, l2, theta):
+    if l2 == 0:
+        return 0.0  # no 0 * inf = NaN for huge weights
     w = np.asarray(theta, dtype=np.float64)[weight_mask(sizes)]
     return 0.5 * l2 * float(np.sum(w * w))
 
@@ -179,7 +181,7 @@ def grad_fn(sizes, activation, loss, l2, theta, X, y):
     grads = [None] * len(layers)
     for i in range(len(layers) - 1, -1, -1):
         W, b = layers[i]
-        gW = as_[i].T @ delta + l2 * W
+        gW = as_[i].T @ delta + (l2 * W if l2 != 0 else 0.0)
         gb = delta.sum(axis=0)
         grads[i] = (gW, gb)
         if i > 0:

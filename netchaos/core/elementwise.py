@@ -12,13 +12,17 @@ a degree-13 Taylor polynomial for ``expm1(r)`` and the scale ``2**n`` built
 in the exponent field of a float64. No fast-math flag is used, so a lane
 computes the same bits whether it lands in a vector or a scalar remainder
 loop, and the result of a trajectory does not depend on its neighbours.
-The maximum error is about 1 ulp over the float64 range (tested against
-``numpy.exp``).
+Products followed by sums use :func:`fma` (one rounding, like ``math.fma``)
+rather than a fast-math contraction: the result is exact and does not depend
+on the compiler's choices. The maximum error is about 1 ulp over the float64
+range (tested against ``numpy.exp``).
 """
 
 import math
 
-from numba import njit
+from llvmlite import ir
+from numba import njit, types, uint64
+from numba.core.extending import intrinsic
 
 # integer codes shared by kernels and the Python API
 ACT_SIGMOID = 0
@@ -50,6 +54,19 @@ _C12 = 1.0 / 479001600.0
 _C13 = 1.0 / 6227020800.0
 
 
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once (LLVM's ``llvm.fma``): exact, and the same in vector and scalar code."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
 @njit(cache=True, inline="always")
 def _reduce(x):
     """Clamp, split ``x = n ln2 + r``; returns (r, t) with t holding n in its low bits."""
@@ -58,9 +75,9 @@ def _reduce(x):
         x = _X_MAX
     if x < _X_MIN:
         x = _X_MIN
-    t = x * _LOG2E + _ROUND
+    t = fma(x, _LOG2E, _ROUND)
     n = t - _ROUND
-    r = (x - n * _LN2_HI) - n * _LN2_LO
+    r = fma(-n, _LN2_LO, fma(-n, _LN2_HI, x))
     return r, t
 
 
@@ -74,17 +91,17 @@ def _expm1_poly(r):
     r2 = r * r
     r4 = r2 * r2
     r8 = r4 * r4
-    a0 = _C2 + _C3 * r
-    a1 = _C4 + _C5 * r
-    a2 = _C6 + _C7 * r
-    a3 = _C8 + _C9 * r
-    a4 = _C10 + _C11 * r
-    a5 = _C12 + _C13 * r
-    b0 = a0 + a1 * r2
-    b1 = a2 + a3 * r2
-    b2 = a4 + a5 * r2
-    p = (b0 + b1 * r4) + b2 * r8
-    return r + r2 * p
+    a0 = fma(_C3, r, _C2)
+    a1 = fma(_C5, r, _C4)
+    a2 = fma(_C7, r, _C6)
+    a3 = fma(_C9, r, _C8)
+    a4 = fma(_C11, r, _C10)
+    a5 = fma(_C13, r, _C12)
+    b0 = fma(a1, r2, a0)
+    b1 = fma(a3, r2, a2)
+    b2 = fma(a5, r2, a4)
+    p = fma(b2, r8, fma(b1, r4, b0))
+    return fma(r2, p, r)
 
 
 @njit(cache=True, inline="always")
@@ -95,65 +112,100 @@ def _scale_bits(tf, ti, n):
 
 
 @njit(cache=True)
-def exp_row(src, dst, tf, ti):
-    """``dst[:] = exp(src[:])`` for 1-D contiguous rows (clamped to [-708, 709]).
+def exp_seg(src, so, dst, do, n, tf, ti):
+    """``dst[do:do+n] = exp(src[so:so+n])`` on flat arrays (arguments clamped to [-708, 709]).
 
-    ``tf`` is a float64 scratch row of the same length and ``ti`` its int64 view.
-    ``src`` and ``dst`` may be the same array, but distinct arrays vectorise
-    (an in-place call fails LLVM's runtime overlap check and runs scalar).
+    ``tf`` is a float64 scratch array of length >= n and ``ti`` its int64 view.
+    Distinct ``src`` and ``dst`` arrays vectorise; an in-place call fails
+    LLVM's runtime overlap check and runs scalar.
     """
-    n = src.shape[0]
+    so = uint64(so)
+    do = uint64(do)
     for q in range(n):
-        r, t = _reduce(src[q])
+        u = uint64(q)
+        r, t = _reduce(src[so + u])
         tf[q] = t
-        dst[q] = 1.0 + _expm1_poly(r)
+        dst[do + u] = 1.0 + _expm1_poly(r)
     _scale_bits(tf, ti, n)
     for q in range(n):
-        dst[q] = dst[q] * tf[q]
+        u = uint64(q)
+        dst[do + u] = dst[do + u] * tf[q]
+
+
+@njit(cache=True)
+def expm1_seg(src, so, dst, do, n, tf, ti):
+    """``dst[do:do+n] = expm1(src[so:so+n])``, accurate near 0 (clamped like :func:`exp_seg`)."""
+    so = uint64(so)
+    do = uint64(do)
+    for q in range(n):
+        u = uint64(q)
+        r, t = _reduce(src[so + u])
+        tf[q] = t
+        dst[do + u] = _expm1_poly(r)
+    _scale_bits(tf, ti, n)
+    for q in range(n):
+        u = uint64(q)
+        s = tf[q]
+        dst[do + u] = fma(s, dst[do + u], s - 1.0)
+
+
+@njit(cache=True)
+def exp_row(src, dst, tf, ti):
+    """``dst[:] = exp(src[:])`` for 1-D arrays (see :func:`exp_seg`)."""
+    exp_seg(src, 0, dst, 0, src.shape[0], tf, ti)
 
 
 @njit(cache=True)
 def expm1_row(src, dst, tf, ti):
-    """``dst[:] = expm1(src[:])``, accurate near 0 (same clamping as :func:`exp_row`)."""
-    n = src.shape[0]
-    for q in range(n):
-        r, t = _reduce(src[q])
-        tf[q] = t
-        dst[q] = _expm1_poly(r)
-    _scale_bits(tf, ti, n)
-    for q in range(n):
-        s = tf[q]
-        dst[q] = s * dst[q] + (s - 1.0)
+    """``dst[:] = expm1(src[:])`` for 1-D arrays (see :func:`expm1_seg`)."""
+    expm1_seg(src, 0, dst, 0, src.shape[0], tf, ti)
+
+
+@njit(cache=True)
+def activate_seg(code, z, zo, n, tf, ti, sg, s2):
+    """Apply hidden activation ``code`` to ``z[zo:zo+n]`` in place.
+
+    Sigmoid is ``1 / (1 + exp(-z))``; tanh is ``e / (e + 2)`` with
+    ``e = expm1(2|z|)`` and the sign of ``z``, free of cancellation near 0.
+    The exponential is the same computation as :func:`exp_seg` and
+    :func:`expm1_seg`, fused into three sweeps over the data. ``tf``/``ti`` are
+    a float64 scratch array and its int64 view, ``sg`` and ``s2`` float64
+    scratch arrays (all of length >= n, distinct from ``z`` and from each
+    other; ``sg`` is unused and kept for a uniform signature). NaN propagates.
+    """
+    zo = uint64(zo)
+    if code == ACT_SIGMOID:
+        # three sweeps: reduce + polynomial, exponent bits, combine
+        for q in range(n):
+            r, t = _reduce(-z[zo + uint64(q)])
+            tf[q] = t
+            s2[q] = 1.0 + _expm1_poly(r)
+        _scale_bits(tf, ti, n)
+        for q in range(n):
+            z[zo + uint64(q)] = 1.0 / fma(s2[q], tf[q], 1.0)
+    elif code == ACT_TANH:
+        for q in range(n):
+            r, t = _reduce(2.0 * abs(z[zo + uint64(q)]))
+            tf[q] = t
+            s2[q] = _expm1_poly(r)
+        _scale_bits(tf, ti, n)
+        for q in range(n):
+            u = uint64(q)
+            sc = tf[q]
+            e = fma(sc, s2[q], sc - 1.0)
+            z[zo + u] = math.copysign(e / (e + 2.0), z[zo + u])
+    elif code == ACT_RELU:
+        for q in range(n):
+            u = uint64(q)
+            v = z[zo + u]
+            z[zo + u] = v if not (v <= 0.0) else 0.0
+    # ACT_LINEAR: identity
 
 
 @njit(cache=True)
 def activate_row(code, z, tf, ti, sg, s2):
-    """Apply hidden activation ``code`` to the 1-D contiguous array ``z`` in place.
-
-    ``tf``/``ti`` are the float64 scratch array and its int64 view used by
-    :func:`exp_row`; ``sg`` and ``s2`` are float64 scratch arrays (all at least
-    as long as ``z``, distinct from it and from each other). NaN propagates.
-    """
-    n = z.shape[0]
-    if code == ACT_SIGMOID:
-        for q in range(n):
-            sg[q] = -z[q]
-        exp_row(sg, z, tf, ti)
-        for q in range(n):
-            z[q] = 1.0 / (1.0 + z[q])
-    elif code == ACT_TANH:
-        # tanh|x| = e / (e + 2) with e = expm1(2|x|): no cancellation near 0
-        for q in range(n):
-            sg[q] = 2.0 * abs(z[q])
-        expm1_row(sg, s2, tf, ti)
-        for q in range(n):
-            e = s2[q]
-            z[q] = math.copysign(e / (e + 2.0), z[q])
-    elif code == ACT_RELU:
-        for q in range(n):
-            v = z[q]
-            z[q] = v if not (v <= 0.0) else 0.0
-    # ACT_LINEAR: identity
+    """:func:`activate_seg` on a whole 1-D array."""
+    activate_seg(code, z, 0, z.shape[0], tf, ti, sg, s2)
 
 
 @njit(cache=True, inline="always")

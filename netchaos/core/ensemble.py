@@ -61,7 +61,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
               X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
               want_metrics, loss_out, acc_out,
               Xte, yite, yfte, want_test, te_loss_out, te_acc_out,
-              every, params_out, ref, d1_out, d2_out):
+              every, params_out, ref, d1_out, d2_out, tile):
     """Advance one block from step ``t0`` to ``t1`` (``t1 <= n_steps``).
 
     ``theta`` (n_params, n_lanes) is updated in place. Metrics at theta(t) are
@@ -71,11 +71,12 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     full-batch GD; the recorded loss and accuracy are always those of all
     training samples at theta(t). ``params_out`` (n_rec, n_params, n_lanes) receives theta(t)
     for ``t % every == 0`` when it has rows; ``d1_out``/``d2_out`` receive the
-    distances when they have rows.
+    distances when they have rows. ``tile`` is the number of samples per
+    pass over the weights (see :func:`netchaos.core.mlp.forward_lanes`).
     """
     P = theta.shape[0]
     L = theta.shape[1]
-    A, D, scr, ti = make_work(sizes, L)
+    A, D, scr, ti = make_work(sizes, L, tile)
     G = np.empty((P, L))
     loss = np.empty(L)
     acc = np.empty(L)
@@ -170,7 +171,7 @@ def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
                want_metrics, loss_out, acc_out,
                Xte, yite, yfte, want_test, te_loss_out, te_acc_out,
-               every, params_out, ref, d1_out, d2_out):
+               every, params_out, ref, d1_out, d2_out, tile):
     """:func:`run_block` for every block, in parallel over blocks.
 
     Every per-block array carries a leading block axis; arrays that are not
@@ -182,19 +183,30 @@ def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                   X, yi, yf, batches, lr, t0, t1, n_steps, alive[b], div_at[b],
                   want_metrics, loss_out[b], acc_out[b],
                   Xte, yite, yfte, want_test, te_loss_out[b], te_acc_out[b],
-                  every, params_out[b], ref[b], d1_out[b], d2_out[b])
+                  every, params_out[b], ref[b], d1_out[b], d2_out[b], tile)
+
+
+@njit(cache=True)
+def eval_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+               X, yi, yf, want_grad, want_acc, G, loss, acc, tile):
+    """Loss, accuracy and (optionally) gradient ``G`` of every lane of one block."""
+    L = theta.shape[1]
+    A, D, scr, ti = make_work(sizes, L, tile)
+    if not want_grad:
+        G = np.empty((theta.shape[0], L))
+    loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                    X, yi, yf, np.empty(0, dtype=np.int64), want_grad, want_acc, G, loss, acc,
+                    A, D, scr, ti)
 
 
 @njit(cache=True, parallel=True)
 def eval_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                X, yi, yf, want_grad, want_acc, grads, losses, accs):
-    """Loss, accuracy and (optionally) gradient of every lane of every block."""
-    nb = thetas.shape[0]
-    L = thetas.shape[2]
-    for b in prange(nb):
-        A, D, scr, ti = make_work(sizes, L)
-        no_idx = np.empty(0, dtype=np.int64)
-        G = grads[b] if want_grad else np.empty((thetas.shape[1], L))
-        loss_grad_lanes(thetas[b], sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                        X, yi, yf, no_idx, want_grad, want_acc, G, losses[b], accs[b],
-                        A, D, scr, ti)
+                X, yi, yf, want_grad, want_acc, grads, losses, accs, tile):
+    """:func:`eval_block` for every block, in parallel over blocks.
+
+    ``grads`` has shape (n_blocks, n_params, n_lanes), or a zero-length
+    second axis when ``want_grad`` is False.
+    """
+    for b in prange(thetas.shape[0]):
+        eval_block(thetas[b], sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                   X, yi, yf, want_grad, want_acc, grads[b], losses[b], accs[b], tile)

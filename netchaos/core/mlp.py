@@ -9,64 +9,100 @@ lanes, so every multiply-add is a scalar times a contiguous lane row, and no
 operation mixes lanes: each lane follows exactly the arithmetic of a single
 network.
 
-Activations of layer ``k`` (its outputs) live in rows ``ro[k]:ro[k]+sizes[k+1]``
-of a work array ``A`` of shape ``(sum(sizes[1:]), n_lanes)``; the deltas
-(derivative of the loss with respect to pre-activations) in the same rows of
-``D``. Scratch: ``scr`` of shape (6, max_width * n_lanes), see :func:`make_work`;
-row 0 (``tf``, with ``ti`` its int64 view) and rows 1-2 serve the exponentials
-of whole row ranges at once, rows 3-5 hold per-lane values.
+Inside the kernels every block is a flat array: parameter ``p`` of lane ``q``
+at ``p * L + q``. Activations of layer ``k`` (its outputs) occupy unit rows
+``ro[k]:ro[k]+sizes[k+1]`` of ``n_rows = sum(sizes[1:])`` rows per sample, in
+a flat work array ``A`` holding a tile of samples; the deltas (derivatives of
+the loss with respect to pre-activations) use the same layout in ``D``.
+Scratch ``scr`` of shape (6, max_width * n_lanes), see :func:`make_work`:
+row 0 (``tf``, with ``ti`` its int64 view) and rows 1-2 serve the
+exponentials of whole layers at once, rows 3-5 hold per-lane values.
 """
 
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from .elementwise import (
     ACT_LINEAR,
     LOSS_CROSS_ENTROPY,
-    activate_row,
+    activate_seg,
     dact,
-    exp_row,
+    exp_seg,
+    fma,
 )
+
+#: samples per tile in :func:`loss_grad_lanes`
+TILE = 8
 
 
 @njit(cache=True)
-def forward_lanes(theta, sizes, w_off, b_off, ro, act, x, A, scr, ti):
-    """Forward pass of one sample ``x`` of shape (n_in,) for every lane of ``theta``."""
+def forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf, ti, sg, s2):
+    """Forward pass of a tile of ``ns`` samples for every lane.
+
+    Parameters
+    ----------
+    th : ndarray of shape (n_params * n_lanes,)
+        Flat block: parameter ``p`` of lane ``q`` at ``p * L + q``.
+    L : int
+        Number of lanes.
+    X : ndarray of shape (n_samples, n_in)
+    idx : int64 ndarray of shape (>= ns,)
+        Rows of ``X`` in the tile.
+    A : ndarray of shape (>= ns * n_rows * n_lanes,)
+        Receives the activations of sample ``s``, unit row ``r`` at
+        ``(s * n_rows + r) * L``; the output rows hold pre-activations.
+    tf, ti, sg, s2 : scratch for :func:`activate_seg`.
+
+    Notes
+    -----
+    Pre-activations accumulate as ``b + sum_i a_i W_i`` in the order of ``i``
+    with fused multiply-adds. Each weight row is applied to all samples of the
+    tile before the next row is read; the arithmetic of a sample is the same
+    as without tiling. Flat offsets rather than array views keep the inner
+    loops free of bookkeeping; offsets are unsigned, which spares every access
+    the negative-index check that would otherwise stop vectorisation.
+    """
     nl = sizes.shape[0] - 1
-    L = theta.shape[1]
     for k in range(nl):
         nin = sizes[k]
         nout = sizes[k + 1]
-        wo = w_off[k]
-        bo = b_off[k]
-        oo = ro[k]
-        for j in range(nout):
-            for q in range(L):
-                A[oo + j, q] = theta[bo + j, q]
+        m = nout * L
+        bo = uint64(b_off[k] * L)
+        for s in range(ns):
+            ao = uint64((s * n_rows + ro[k]) * L)
+            for e in range(m):
+                u = uint64(e)
+                A[ao + u] = th[bo + u]
         if k == 0:
             for i in range(nin):
-                xi = x[i]
-                for j in range(nout):
-                    w = wo + i * nout + j
-                    for q in range(L):
-                        A[oo + j, q] += xi * theta[w, q]
+                wo = uint64((w_off[k] + i * nout) * L)
+                for s in range(ns):
+                    xi = X[idx[s], i]
+                    ao = uint64((s * n_rows + ro[k]) * L)
+                    for e in range(m):
+                        u = uint64(e)
+                        A[ao + u] = fma(xi, th[wo + u], A[ao + u])
         else:
-            io = ro[k - 1]
             for i in range(nin):
-                for j in range(nout):
-                    w = wo + i * nout + j
-                    for q in range(L):
-                        A[oo + j, q] += A[io + i, q] * theta[w, q]
+                for s in range(ns):
+                    ai = uint64((s * n_rows + ro[k - 1] + i) * L)
+                    for j in range(nout):
+                        wo = uint64((w_off[k] + i * nout + j) * L)
+                        aj = uint64((s * n_rows + ro[k] + j) * L)
+                        for q in range(L):
+                            u = uint64(q)
+                            A[aj + u] = fma(A[ai + u], th[wo + u], A[aj + u])
         if k < nl - 1 and act != ACT_LINEAR:
-            activate_row(act, A[oo:oo + nout].reshape(nout * L), scr[0], ti, scr[1], scr[2])
+            for s in range(ns):
+                activate_seg(act, A, (s * n_rows + ro[k]) * L, m, tf, ti, sg, s2)
 
 
 @njit(cache=True)
-def head_lanes(loss_code, A, D, oo, n_out, yi, yrow, scale, lossacc, prodacc,
-               correct, want_acc, scr, ti):
-    """Loss of one sample at the output rows ``oo:oo+n_out`` and the output deltas.
+def head_lanes(loss_code, A, D, base, n_out, L, y_label, yf, n, scale, lossacc, prodacc,
+               correct, want_acc, tf, ti, sh, mx, s1):
+    """Loss of one sample and its output deltas, output rows at flat offset ``base``.
 
     Cross-entropy: adds ``max - z_y`` to ``lossacc`` and multiplies the sum of
     shifted exponentials into ``prodacc`` (the logarithm is taken once per
@@ -75,98 +111,122 @@ def head_lanes(loss_code, A, D, oo, n_out, yi, yrow, scale, lossacc, prodacc,
     deltas ``2 * scale * (z - y)``. ``correct`` counts argmax hits (first
     maximum wins, as ``numpy.argmax``).
     """
-    L = A.shape[1]
-    mx = scr[3]
-    s1 = scr[4]
     if loss_code == LOSS_CROSS_ENTROPY:
+        yb = uint64(base + y_label * L)
         if want_acc:
             for q in range(L):
                 s1[q] = 1.0
             for k in range(n_out):
-                if k == yi:
+                if k == y_label:
                     continue
+                kb = uint64(base + k * L)
                 for q in range(L):
-                    zy = A[oo + yi, q]
-                    zk = A[oo + k, q]
-                    hit = zy > zk if k < yi else zy >= zk
+                    u = uint64(q)
+                    zy = A[yb + u]
+                    zk = A[kb + u]
+                    hit = zy > zk if k < y_label else zy >= zk
                     s1[q] = s1[q] if hit else 0.0
             for q in range(L):
                 correct[q] += s1[q]
+        b0 = uint64(base)
         for q in range(L):
-            mx[q] = A[oo, q]
+            mx[q] = A[b0 + uint64(q)]
         for k in range(1, n_out):
+            kb = uint64(base + k * L)
             for q in range(L):
-                v = A[oo + k, q]
+                v = A[kb + uint64(q)]
                 mx[q] = v if v > mx[q] else mx[q]
-        sh = scr[1]
         for k in range(n_out):
+            kb = uint64(base + k * L)
             for q in range(L):
-                sh[k * L + q] = A[oo + k, q] - mx[q]
-        exp_row(sh[:n_out * L], D[oo:oo + n_out].reshape(n_out * L), scr[0], ti)
+                sh[k * L + q] = A[kb + uint64(q)] - mx[q]
+        exp_seg(sh, 0, D, base, n_out * L, tf, ti)
         for q in range(L):
             s1[q] = 0.0
         for k in range(n_out):
+            kb = uint64(base + k * L)
             for q in range(L):
-                s1[q] += D[oo + k, q]
+                s1[q] += D[kb + uint64(q)]
         for q in range(L):
-            lossacc[q] += mx[q] - A[oo + yi, q]
+            lossacc[q] += mx[q] - A[yb + uint64(q)]
             prodacc[q] *= s1[q]
             s1[q] = scale / s1[q]
         for k in range(n_out):
+            kb = uint64(base + k * L)
             for q in range(L):
-                D[oo + k, q] *= s1[q]
+                u = uint64(q)
+                D[kb + u] *= s1[q]
         for q in range(L):
-            D[oo + yi, q] -= scale
+            D[yb + uint64(q)] -= scale
     else:
         for k in range(n_out):
-            yk = yrow[k]
+            yk = yf[n, k]
+            kb = uint64(base + k * L)
             for q in range(L):
-                r = A[oo + k, q] - yk
-                lossacc[q] += r * r
-                D[oo + k, q] = (2.0 * scale) * r
+                u = uint64(q)
+                r = A[kb + u] - yk
+                lossacc[q] = fma(r, r, lossacc[q])
+                D[kb + u] = (2.0 * scale) * r
 
 
 @njit(cache=True)
-def backward_lanes(theta, sizes, w_off, b_off, ro, act, x, A, D, G):
-    """Accumulate the gradient of one sample into ``G`` (same shape as ``theta``)."""
+def backward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, D, G):
+    """Accumulate the gradient of a tile of samples into the flat block ``G``.
+
+    ``D`` holds the output deltas of every sample of the tile on entry (same
+    layout as ``A``); the hidden deltas are backpropagated into it,
+    ``delta_i = f'(a_i) sum_j W_ij delta_j``. Contributions to each gradient
+    entry are added in sample order, as an untiled loop over samples would.
+    """
     nl = sizes.shape[0] - 1
-    L = theta.shape[1]
     for k in range(nl - 1, -1, -1):
         nin = sizes[k]
         nout = sizes[k + 1]
-        wo = w_off[k]
-        bo = b_off[k]
-        oo = ro[k]
-        for j in range(nout):
-            for q in range(L):
-                G[bo + j, q] += D[oo + j, q]
+        m = nout * L
+        gb = uint64(b_off[k] * L)
+        for s in range(ns):
+            do = uint64((s * n_rows + ro[k]) * L)
+            for e in range(m):
+                u = uint64(e)
+                G[gb + u] += D[do + u]
         if k == 0:
             for i in range(nin):
-                xi = x[i]
-                for j in range(nout):
-                    w = wo + i * nout + j
-                    for q in range(L):
-                        G[w, q] += xi * D[oo + j, q]
+                gw = uint64((w_off[k] + i * nout) * L)
+                for s in range(ns):
+                    xi = X[idx[s], i]
+                    do = uint64((s * n_rows + ro[k]) * L)
+                    for e in range(m):
+                        u = uint64(e)
+                        G[gw + u] = fma(xi, D[do + u], G[gw + u])
         else:
-            io = ro[k - 1]
             for i in range(nin):
-                for q in range(L):
-                    D[io + i, q] = 0.0
-                for j in range(nout):
-                    w = wo + i * nout + j
+                for s in range(ns):
+                    ai = uint64((s * n_rows + ro[k - 1] + i) * L)
+                    do = uint64((s * n_rows + ro[k]) * L)
+                    w = uint64((w_off[k] + i * nout) * L)
                     for q in range(L):
-                        d = D[oo + j, q]
-                        G[w, q] += A[io + i, q] * d
-                        D[io + i, q] += theta[w, q] * d
-                for q in range(L):
-                    D[io + i, q] *= dact(act, A[io + i, q])
+                        u = uint64(q)
+                        d = D[do + u]
+                        G[w + u] = fma(A[ai + u], d, G[w + u])
+                        D[ai + u] = th[w + u] * d
+                    for j in range(1, nout):
+                        w = uint64((w_off[k] + i * nout + j) * L)
+                        dj = uint64((s * n_rows + ro[k] + j) * L)
+                        for q in range(L):
+                            u = uint64(q)
+                            d = D[dj + u]
+                            G[w + u] = fma(A[ai + u], d, G[w + u])
+                            D[ai + u] = fma(th[w + u], d, D[ai + u])
+                    for q in range(L):
+                        u = uint64(q)
+                        D[ai + u] *= dact(act, A[ai + u])
 
 
 @njit(cache=True)
 def flush_every(n_out):
     """How many cross-entropy samples can be multiplied (each factor in [1, n_out]) before a log."""
     c = max(n_out, 2)
-    return max(1, int(600.0 / math.log10(c)))
+    return max(1, int(300.0 / math.log10(c)))  # c**n <= 1e300
 
 
 @njit(cache=True)
@@ -188,64 +248,82 @@ def loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         Overwritten with the gradient when ``want_grad``.
     loss, acc : ndarray of shape (n_lanes,)
         Overwritten with the loss and the accuracy (NaN for MSE).
-    scr : ndarray of shape (6, max_width * n_lanes)
-        Scratch rows; ``ti`` is the int64 view of ``scr[0]``.
+    A, D, scr, ti : work arrays from :func:`make_work`.
     """
-    L = theta.shape[1]
     P = theta.shape[0]
+    L = theta.shape[1]
     nl = sizes.shape[0] - 1
     n_out = sizes[nl]
-    oo = ro[nl - 1]
+    n_rows = ro[nl]
     full = idx.shape[0] == 0
     nb = X.shape[0] if full else idx.shape[0]
     if loss_code == LOSS_CROSS_ENTROPY:
         scale = 1.0 / nb
     else:
         scale = 1.0 / (nb * n_out)
+    th = theta.reshape(P * L)
+    g = G.reshape(G.shape[0] * G.shape[1])
+    tf = scr[0]
+    sg = scr[1]
+    s2 = scr[2]
+    mx = scr[3]
+    s1 = scr[4]
     prod = scr[5]
     if want_grad:
-        for p in range(P):
-            for q in range(L):
-                G[p, q] = 0.0
+        for e in range(P * L):
+            g[e] = 0.0
     for q in range(L):
         loss[q] = 0.0
         acc[q] = 0.0
         prod[q] = 1.0
     fl = flush_every(n_out)
-    for m in range(nb):
-        n = m if full else idx[m]
-        x = X[n]
-        forward_lanes(theta, sizes, w_off, b_off, ro, act, x, A, scr, ti)
-        head_lanes(loss_code, A, D, oo, n_out, yi[n], yf[n], scale, loss, prod,
-                   acc, want_acc, scr, ti)
+    tile = A.shape[0] // (n_rows * L)
+    tidx = np.empty(tile, dtype=np.int64)
+    m0 = 0
+    while m0 < nb:
+        ns = min(tile, nb - m0)
+        for s in range(ns):
+            tidx[s] = m0 + s if full else idx[m0 + s]
+        forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, sg, s2)
+        for s in range(ns):
+            n = tidx[s]
+            head_lanes(loss_code, A, D, (s * n_rows + ro[nl - 1]) * L, n_out, L, yi[n], yf, n,
+                       scale, loss, prod, acc, want_acc, tf, ti, sg, mx, s1)
+            m = m0 + s
+            if loss_code == LOSS_CROSS_ENTROPY and ((m + 1) % fl == 0 or m == nb - 1):
+                for q in range(L):
+                    loss[q] += math.log(prod[q])
+                    prod[q] = 1.0
         if want_grad:
-            backward_lanes(theta, sizes, w_off, b_off, ro, act, x, A, D, G)
-        if loss_code == LOSS_CROSS_ENTROPY and ((m + 1) % fl == 0 or m == nb - 1):
-            for q in range(L):
-                loss[q] += math.log(prod[q])
-                prod[q] = 1.0
+            backward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, D, g)
+        m0 += ns
     for q in range(L):
         loss[q] *= scale
         acc[q] = acc[q] / nb if loss_code == LOSS_CROSS_ENTROPY else np.nan
     if l2 != 0.0:
         for p in range(P):
             if wmask[p]:
+                po = uint64(p * L)
                 for q in range(L):
-                    w = theta[p, q]
+                    w = th[po + uint64(q)]
                     loss[q] += 0.5 * l2 * w * w
                     if want_grad:
-                        G[p, q] += l2 * w
+                        g[po + uint64(q)] += l2 * w
 
 
 @njit(cache=True)
-def make_work(sizes, n_lanes):
-    """Allocate the work arrays (A, D, scratch, int64 view of scratch row 0) for ``n_lanes`` lanes."""
+def make_work(sizes, n_lanes, tile):
+    """Allocate the work arrays (A, D, scratch, int64 view of scratch row 0).
+
+    ``A`` and ``D`` are flat, of length ``tile * n_rows * n_lanes``; the scratch
+    has shape (6, max_width * n_lanes).
+    """
     n_rows = 0
     width = 0
     for k in range(1, sizes.shape[0]):
         n_rows += sizes[k]
         width = max(width, sizes[k])
-    A = np.empty((n_rows, n_lanes))
-    D = np.empty((n_rows, n_lanes))
+    A = np.empty(tile * n_rows * n_lanes)
+    D = np.empty(tile * n_rows * n_lanes)
     scr = np.empty((6, width * n_lanes))
     return A, D, scr, scr[0].view(np.int64)

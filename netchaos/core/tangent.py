@@ -47,8 +47,8 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     for k in range(1, nl + 1):
         n_rows += sizes[k]
     scale = 1.0 / N if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (N * n_out)
-    th = theta.reshape((P, 1))
-    A, _, scr, ti = make_work(sizes, 1)
+    A, _, scr, ti = make_work(sizes, 1, 1)
+    one = np.zeros(1, dtype=np.int64)
     dl = np.empty(n_rows)  # base deltas
     RZ = np.empty((n_rows, L))
     RA = np.empty((n_rows, L))
@@ -61,7 +61,9 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     oo_out = ro[nl - 1]
     for n in range(N):
         x = X[n]
-        forward_lanes(th, sizes, w_off, b_off, ro, act, x, A, scr, ti)
+        one[0] = n
+        forward_lanes(theta, 1, sizes, w_off, b_off, ro, n_rows, act, X, one, 1, A, scr[0], ti,
+                      scr[1], scr[2])
         # R forward
         for k in range(nl):
             nin = sizes[k]
@@ -82,7 +84,7 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
             else:
                 io = ro[k - 1]
                 for i in range(nin):
-                    ai = A[io + i, 0]
+                    ai = A[io + i]
                     for j in range(nout):
                         w = wo + i * nout + j
                         wij = theta[w]
@@ -90,17 +92,17 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                             RZ[oo + j, q] += ai * V[w, q] + wij * RA[io + i, q]
             if k < nl - 1:
                 for j in range(nout):
-                    da = dact(act, A[oo + j, 0])
+                    da = dact(act, A[oo + j])
                     for q in range(L):
                         RA[oo + j, q] = da * RZ[oo + j, q]
         # output deltas and their R derivatives
         if loss_code == LOSS_CROSS_ENTROPY:
-            m = A[oo_out, 0]
+            m = A[oo_out]
             for c in range(1, n_out):
-                m = max(m, A[oo_out + c, 0])
+                m = max(m, A[oo_out + c])
             s = 0.0
             for c in range(n_out):
-                pr[c] = math.exp(A[oo_out + c, 0] - m)
+                pr[c] = math.exp(A[oo_out + c] - m)
                 s += pr[c]
             for c in range(n_out):
                 pr[c] /= s
@@ -116,7 +118,7 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                     RD[oo_out + c, q] = sp * (RZ[oo_out + c, q] - RS[q])
         else:
             for c in range(n_out):
-                dl[oo_out + c] = 2.0 * scale * (A[oo_out + c, 0] - yf[n, c])
+                dl[oo_out + c] = 2.0 * scale * (A[oo_out + c] - yf[n, c])
                 for q in range(L):
                     RD[oo_out + c, q] = 2.0 * scale * RZ[oo_out + c, q]
         # R backward
@@ -139,7 +141,7 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
             else:
                 io = ro[k - 1]
                 for i in range(nin):
-                    ai = A[io + i, 0]
+                    ai = A[io + i]
                     si = 0.0
                     for q in range(L):
                         RS[q] = 0.0
