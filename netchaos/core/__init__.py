@@ -1,7 +1,9 @@
 """Numba kernels of netchaos: the only compiled code of the package.
 
 Flat ``@njit(cache=True)`` functions over contiguous float64 arrays and integer
-codes; no classes, dictionaries or printing. The public API in
+codes; no classes, dictionaries or printing. The GD-map and tangent kernels
+use ``error_model="numpy"``: a float division cannot raise, so it vectorises
+(their divisors are never zero; non-finite values are caught as divergence). The public API in
 :mod:`netchaos` validates arguments, seeds, packs trajectories into lane blocks
 and calls these kernels.
 """

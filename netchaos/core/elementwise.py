@@ -67,7 +67,7 @@ def fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _reduce(x):
     """Clamp, split ``x = n ln2 + r``; returns (r, t) with t holding n in its low bits."""
     # comparisons written so that NaN passes through unchanged
@@ -81,7 +81,7 @@ def _reduce(x):
     return r, t
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _expm1_poly(r):
     """expm1(r) for |r| <= ln2/2 + tiny: Taylor polynomial of degree 13.
 
@@ -104,14 +104,14 @@ def _expm1_poly(r):
     return fma(r2, p, r)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _scale_bits(tf, ti, n):
     """Turn the rounded values held in ``tf[:n]`` into ``2**k`` in place (``ti`` is its int64 view)."""
     for q in range(n):
         ti[q] = (ti[q] + 1023) << 52
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def exp_seg(src, so, dst, do, n, tf, ti):
     """``dst[do:do+n] = exp(src[so:so+n])`` on flat arrays (arguments clamped to [-708, 709]).
 
@@ -132,7 +132,7 @@ def exp_seg(src, so, dst, do, n, tf, ti):
         dst[do + u] = dst[do + u] * tf[q]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def expm1_seg(src, so, dst, do, n, tf, ti):
     """``dst[do:do+n] = expm1(src[so:so+n])``, accurate near 0 (clamped like :func:`exp_seg`)."""
     so = uint64(so)
@@ -149,19 +149,19 @@ def expm1_seg(src, so, dst, do, n, tf, ti):
         dst[do + u] = fma(s, dst[do + u], s - 1.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def exp_row(src, dst, tf, ti):
     """``dst[:] = exp(src[:])`` for 1-D arrays (see :func:`exp_seg`)."""
     exp_seg(src, 0, dst, 0, src.shape[0], tf, ti)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def expm1_row(src, dst, tf, ti):
     """``dst[:] = expm1(src[:])`` for 1-D arrays (see :func:`expm1_seg`)."""
     expm1_seg(src, 0, dst, 0, src.shape[0], tf, ti)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def activate_seg(code, z, zo, n, tf, ti, sg, s2):
     """Apply hidden activation ``code`` to ``z[zo:zo+n]`` in place.
 
@@ -202,13 +202,13 @@ def activate_seg(code, z, zo, n, tf, ti, sg, s2):
     # ACT_LINEAR: identity
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def activate_row(code, z, tf, ti, sg, s2):
     """:func:`activate_seg` on a whole 1-D array."""
     activate_seg(code, z, 0, z.shape[0], tf, ti, sg, s2)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def dact(code, a):
     """Derivative of the activation expressed through its output ``a``."""
     if code == ACT_SIGMOID:
@@ -220,7 +220,7 @@ def dact(code, a):
     return 1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def d2act(code, a, da):
     """Second derivative of the activation through its output ``a`` and first derivative ``da``."""
     if code == ACT_SIGMOID:

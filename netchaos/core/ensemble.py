@@ -23,7 +23,7 @@ from numba import njit, prange
 from .mlp import loss_grad_lanes, make_work
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _distances(theta, ref, alive, d1, d2, t):
     """Write the L1/L2 distance of every lane to its reference lane at record row ``t``."""
     P = theta.shape[0]
@@ -47,7 +47,7 @@ def _distances(theta, ref, alive, d1, d2, t):
             d2[t, q] = np.sqrt(s)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _record_params(theta, out, r):
     P = theta.shape[0]
     L = theta.shape[1]
@@ -56,7 +56,7 @@ def _record_params(theta, out, r):
             out[r, p, q] = theta[p, q]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
               X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
               want_metrics, loss_out, acc_out,
@@ -166,7 +166,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
             _distances(theta, ref, alive, d1_out, d2_out, t + 1)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
                want_metrics, loss_out, acc_out,
@@ -186,7 +186,7 @@ def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                   every, params_out[b], ref[b], d1_out[b], d2_out[b], tile)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def eval_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                X, yi, yf, want_grad, want_acc, G, loss, acc, tile):
     """Loss, accuracy and (optionally) gradient ``G`` of every lane of one block."""
@@ -199,7 +199,7 @@ def eval_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                     A, D, scr, ti)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def eval_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                 X, yi, yf, want_grad, want_acc, grads, losses, accs, tile):
     """:func:`eval_block` for every block, in parallel over blocks.

@@ -37,7 +37,7 @@ from .elementwise import (
 TILE = 8
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf, ti, sg, s2):
     """Forward pass of a tile of ``ns`` samples for every lane.
 
@@ -99,7 +99,7 @@ def forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf
                 activate_seg(act, A, (s * n_rows + ro[k]) * L, m, tf, ti, sg, s2)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def head_lanes(loss_code, A, D, base, n_out, L, y_label, yf, n, scale, lossacc, prodacc,
                correct, want_acc, tf, ti, sh, mx, s1):
     """Loss of one sample and its output deltas, output rows at flat offset ``base``.
@@ -169,7 +169,7 @@ def head_lanes(loss_code, A, D, base, n_out, L, y_label, yf, n, scale, lossacc, 
                 D[kb + u] = (2.0 * scale) * r
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def backward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, D, G):
     """Accumulate the gradient of a tile of samples into the flat block ``G``.
 
@@ -222,14 +222,14 @@ def backward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, D
                         D[ai + u] *= dact(act, A[ai + u])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def flush_every(n_out):
     """How many cross-entropy samples can be multiplied (each factor in [1, n_out]) before a log."""
     c = max(n_out, 2)
     return max(1, int(300.0 / math.log10(c)))  # c**n <= 1e300
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                     X, yi, yf, idx, want_grad, want_acc, G, loss, acc, A, D, scr, ti):
     """Loss (and gradient, accuracy) of every lane of ``theta`` on the samples ``idx``.
@@ -311,7 +311,7 @@ def loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                         g[po + uint64(q)] += l2 * w
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def make_work(sizes, n_lanes, tile):
     """Allocate the work arrays (A, D, scratch, int64 view of scratch row 0).
 

@@ -25,7 +25,7 @@ from .elementwise import LOSS_CROSS_ENTROPY, d2act, dact
 from .mlp import forward_lanes, make_work
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
               X, yi, yf, lr, out):
     """``out = H V`` (``lr == 0``) or ``out = V - lr H V`` (``lr > 0``).
@@ -170,7 +170,7 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                 out[p, q] = V[p, q] - lr * out[p, q]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def hvp_blocks(theta, Vb, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                X, yi, yf, lr, outb):
     """:func:`hvp_lanes` over blocks of directions ``Vb`` (n_blocks, n_params, n_lanes), in parallel."""
