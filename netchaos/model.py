@@ -27,6 +27,9 @@ _LOSSES = {
     "squared_error": "mse",
 }
 _LOSS_CODES = {"cross_entropy": ew.LOSS_CROSS_ENTROPY, "mse": ew.LOSS_MSE}
+#: lane-operations per call below which kernels run serially (a thread launch costs more)
+_PARALLEL_WORK = 20_000_000
+
 _SCHEMES = {"normal": "normal", "glorot": "glorot", "xavier": "glorot", "he": "he", "kaiming": "he"}
 
 
@@ -372,7 +375,9 @@ class MLP:
         k = V2.shape[1]
         if k == 0:
             return V.copy()
-        n_blocks = min(k // 16 + 1, 2 * max(1, _num_threads()))  # >= 16 directions per block
+        # parallel blocks of directions only when the work dwarfs a thread launch
+        work = X.shape[0] * self.n_params * k
+        n_blocks = 1 if work < _PARALLEL_WORK else min(k // 16 + 1, 2 * max(1, _num_threads()))
         width = -(-k // n_blocks)
         n_blocks = -(-k // width)
         pad = n_blocks * width - k
