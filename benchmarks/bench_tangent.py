@@ -139,17 +139,20 @@ def main(argv=None):
     print()
     print(_peers.format_table(rows, diffs, rate_key="steps_per_s", rate_label="steps/s",
                               time_label="ms/step", time_scale=1e3 / steps))
-    print("  netchaos/peer = netchaos speed / peer speed (> 1: netchaos faster); cores = CPU "
-          "time / wall time of the best run;\n  max|dθ| 20st = final-theta difference after "
-          "the 20-step cross-check run vs numpy_rop (spectrum differences printed above)")
+    print("  netchaos/peer = netchaos speed / peer speed from the best runs (> 1: netchaos "
+          "faster); paired = median over rounds of\n  the same ratio within one interleaved "
+          "round; cores = CPU time / wall time of the best run;\n  max|dθ| 20st = final-theta "
+          "difference after the 20-step cross-check run vs numpy_rop (spectrum differences "
+          "printed above)")
     print("  Lyapunov spectrum estimates of the timed run (top 3, per step):")
     for r in rows:
         if r.get("status") == "ok":
             print(f"    {r['peer']:<22} " + "  ".join(f"{v:+.6f}" for v in r["lyapunov_top3"])
                   + f"   sum {r['lyapunov_sum']:+.6f}")
-    print("  (the 200-step GD trajectory is itself chaotic at lr=1: rounding differences between "
-          "implementations reach O(1) in theta\n   after ~100-150 steps, so the timed-run "
-          "spectra legitimately differ; the sum of the exponents is the mean log|det J|.\n"
+    print("  (the GD trajectory is itself chaotic at lr=1: rounding differences between "
+          "implementations reach O(1) in theta\n   after ~100-150 steps, so timed-run spectra "
+          "of longer runs legitimately differ; the sum of the exponents is the mean log|det J|."
+          "\n"
           "   netchaos[lyapunov] starts from its own random Q0. Correctness = the 20-step "
           "cross-check above.)")
     nw = _peers.noise_warning(rows)

@@ -48,7 +48,7 @@ def _fmt_time(r, scale=1.0):
 def combined_table(results):
     lines = []
     hdr = (f"{'benchmark':<10} {'peer':<24} {'time':>10} {'throughput':>16} "
-           f"{'netchaos/peer':>13} {'max|dθ| 20st':>13}  note")
+           f"{'netchaos/peer':>13} {'paired':>7} {'cores':>5} {'max|dθ| 20st':>13}  note")
     lines += [hdr, "-" * len(hdr)]
     for name, res in results.items():
         if res is None:
@@ -75,10 +75,13 @@ def combined_table(results):
             dstr = f"{d:.1e}" if isinstance(d, float) else ("err" if d else "-")
             if r.get("status") != "ok":
                 lines.append(f"{name:<10} {r['peer']:<24} {'-':>10} {'-':>16} {'-':>13} "
-                             f"{dstr:>13}  {r.get('status', '').upper()}: {r.get('note', '')}")
+                             f"{'-':>7} {'-':>5} {dstr:>13}  {r.get('status', '').upper()}: "
+                             f"{r.get('note', '')}")
                 continue
             ratio = r.get("ratio_netchaos_over_peer")
             rstr = f"{ratio:.2f}x" if ratio is not None else "n/a"
+            pr = r.get("ratio_paired_median")
+            pstr = f"{pr:.2f}x" if pr is not None else "n/a"
             if tangent:
                 t = f"{r['time_per_step_s'] * 1e3:.3g}ms/st"
                 thr = f"{_peers.fmt_rate(r['steps_per_s'])} steps/s"
@@ -87,7 +90,7 @@ def combined_table(results):
                 thr = f"{_peers.fmt_rate(r['traj_steps_per_s'])} tr-st/s"
             note = r.get("note", "")
             lines.append(f"{name:<10} {r['peer']:<24} {t:>10} {thr:>16} {rstr:>13} "
-                         f"{dstr:>13}  {note}")
+                         f"{pstr:>7} {r.get('cores_used', float('nan')):>5.2f} {dstr:>13}  {note}")
         lines.append("")
     return "\n".join(lines)
 
@@ -124,9 +127,7 @@ def main(argv=None):
         args.repeats or (2 if args.quick else 3))
     print("\n\n" + text)
     print(combined_table(results))
-    print("netchaos/peer = netchaos throughput / peer throughput (> 1: netchaos faster); "
-          "tr-st/s = trajectory-steps per second;\nmax|dθ| 20st = final-parameter difference "
-          "of the 20-step cross-check vs the numpy reference.")
+    print(_peers.TABLE_LEGEND + "\n  tr-st/s = trajectory-steps per second")
     print("targets:")
     for name, res in results.items():
         for t in (res or {}).get("targets", []):

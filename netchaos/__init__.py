@@ -48,6 +48,7 @@ from .timeseries import (
     rosenstein,
 )
 from .training import TrainResult, train
+from .validation import ValidationReport, validate
 
 __version__ = "0.1.0"
 
@@ -60,6 +61,6 @@ __all__ = [
     "ftle_vs_final_loss", "SpectrumResult", "CLVResult", "SharpnessSeries", "FTLELossResult",
     "acf", "kantz", "rosenstein", "laminar_phases", "dominant_period", "laminar_length_stats",
     "delay_embed", "ACFResult", "KantzResult", "RosensteinResult", "LaminarResult",
-    "LaminarLengthStats",
+    "LaminarLengthStats", "validate", "ValidationReport",
     "__version__",
 ]

@@ -1,0 +1,444 @@
+"""Known-answer validation of the Lyapunov estimators.
+
+:func:`validate` runs the package's own estimators on systems whose answers
+are known and reports, case by case, the estimate, the known answer, the
+tolerance and whether it passed:
+
+==========================  ==============================================  =========
+case                        known answer                                    tolerance
+==========================  ==============================================  =========
+logistic_r4                 ln 2 (logistic map, r = 4)                      1e-3
+tent_mu1.7                  ln 1.7 (tent map, slope 1.7)                    1e-3
+henon_lambda1               0.4192 (Hénon map, a = 1.4, b = 0.3)            0.01
+henon_lambda2               -1.6232                                         0.01
+henon_sum                   ln 0.3 = ln|det J| (sum of the exponents)       1e-6
+diagonal_linear             ln|a_i| of x -> diag(a) x                       1e-10
+gd_quadratic                ln|1 - lr h_i| for GD on linear least squares   1e-8
+kantz_henon                 0.4192 from the Hénon x-series (Kantz)          0.05
+kantz_henon_significance    significant against phase surrogates            alpha
+rosenstein_henon            0.4192 from the Hénon x-series (Rosenstein)     0.05
+rosenstein_henon_signif...  significant                                     alpha
+kantz_noise_significance    white noise: not significant                    alpha
+rosenstein_noise_signif...  white noise: not significant                    alpha
+==========================  ==============================================  =========
+
+The map exponents use :func:`netchaos.lyapunov_spectrum` in its generic mode
+(``step=``, ``jacobian=``) and, for gradient descent, in its network mode with
+``netchaos.MLP([d, 1], loss="mse")``, whose GD map is linear with the constant
+Jacobian ``I - lr H``. The time-series exponents use
+:func:`netchaos.kantz` and :func:`netchaos.rosenstein` with their surrogate
+tests.
+
+Why the tolerances are attainable: the logistic map at r = 4 is conjugate to
+the tent map, so ``ln|f'(x_t)|`` differs from ``ln 2`` by a coboundary and its
+time average converges like 1/N rather than 1/sqrt(N); the tent map's slope
+is the same everywhere; a transient aligns the QR vectors of the linear maps
+with their eigen-directions, after which the QR method is exact to rounding;
+with all exponents of the Hénon map, their per-step sum is ``ln|det J| =
+ln 0.3`` exactly.
+
+The known answers can be overridden (``truths=``) to check that a wrong answer
+is caught: the case then fails and the report says so.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["CaseResult", "ValidationReport", "CASES", "validate", "HENON_EXPONENTS"]
+
+#: Lyapunov exponents of the Hénon map (a = 1.4, b = 0.3) from long QR runs in the literature.
+HENON_EXPONENTS = (0.41922, -1.62319)
+
+
+@dataclass
+class CaseResult:
+    """One row of a :class:`ValidationReport`.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+    estimate : float or ndarray
+        The estimate (a p-value for significance cases).
+    truth : float, ndarray or bool
+        The known answer (for significance cases: whether the result must be
+        significant).
+    tolerance : float
+        Absolute tolerance (for significance cases: the level alpha).
+    passed : bool
+    kind : {"value", "significance"}
+    seconds : float
+        Time spent computing the case (shared computations count once).
+    error : str or None
+        The exception message if the estimator raised.
+    """
+
+    name: str
+    description: str
+    estimate: object
+    truth: object
+    tolerance: float
+    passed: bool
+    kind: str = "value"
+    seconds: float = 0.0
+    error: str = None
+
+    def to_dict(self):
+        def plain(v):
+            if isinstance(v, (bool, np.bool_)):
+                return bool(v)
+            a = np.asarray(v, dtype=float)
+            if a.ndim == 0:
+                x = float(a)
+                return x if math.isfinite(x) else None
+            return [float(x) if math.isfinite(x) else None for x in a.ravel()]
+        return {"name": self.name, "description": self.description,
+                "estimate": plain(self.estimate) if self.estimate is not None else None,
+                "truth": plain(self.truth), "tolerance": float(self.tolerance),
+                "passed": bool(self.passed), "kind": self.kind,
+                "seconds": float(self.seconds), "error": self.error}
+
+
+@dataclass
+class ValidationReport:
+    """Outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    cases : list of CaseResult
+    seconds : float
+        Wall time of the whole run.
+    seed : int
+    """
+
+    cases: list = field(default_factory=list)
+    seconds: float = 0.0
+    seed: int = 0
+
+    @property
+    def passed(self):
+        """True when every case passed."""
+        return all(c.passed for c in self.cases)
+
+    @property
+    def failures(self):
+        """The cases that failed."""
+        return [c for c in self.cases if not c.passed]
+
+    def __getitem__(self, name):
+        for c in self.cases:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def __bool__(self):
+        return self.passed
+
+    def table(self):
+        """The report as a fixed-width text table."""
+        rows = [("case", "estimate", "truth", "tolerance", "pass")]
+        for c in self.cases:
+            if c.kind == "significance":
+                est = "error" if c.error else f"p={_num(c.estimate)}"
+                truth = "significant" if c.truth else "not significant"
+                tol = f"alpha={c.tolerance:g}"
+            else:
+                est = "error" if c.error else _num(c.estimate)
+                truth = _num(c.truth)
+                tol = f"{c.tolerance:.0e}"
+            rows.append((c.name, est, truth, tol, "PASS" if c.passed else "FAIL"))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = []
+        for k, r in enumerate(rows):
+            lines.append("  ".join(s.ljust(w) for s, w in zip(r, widths)).rstrip())
+            if k == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        n_pass = sum(c.passed for c in self.cases)
+        lines.append("")
+        lines.append(f"{n_pass}/{len(self.cases)} cases passed in {self.seconds:.1f} s"
+                     + ("" if self.passed else
+                        "; FAILED: " + ", ".join(c.name for c in self.failures)))
+        for c in self.cases:
+            if c.error:
+                lines.append(f"  {c.name}: {c.error}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+    def to_dict(self):
+        return {"passed": self.passed, "seconds": self.seconds, "seed": self.seed,
+                "cases": [c.to_dict() for c in self.cases]}
+
+
+def _num(v):
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    a = np.asarray(v, dtype=float)
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    return "[" + ", ".join(f"{x:.6g}" for x in a.ravel()) + "]"
+
+
+# ---------------------------------------------------------------------------
+# the systems
+# ---------------------------------------------------------------------------
+def _logistic(seed):
+    from .spectra import lyapunov_spectrum
+
+    r = 4.0
+    res = lyapunov_spectrum(step=lambda x: r * x * (1.0 - x),
+                            jacobian=lambda x: np.array([[r * (1.0 - 2.0 * x[0])]]),
+                            x0=[0.3141592653589793], steps=50_000, transient=100, seed=seed)
+    return {"logistic_r4": float(res.exponents[0])}
+
+
+def _tent(seed):
+    from .spectra import lyapunov_spectrum
+
+    mu = 1.7
+    res = lyapunov_spectrum(step=lambda x: mu * np.minimum(x, 1.0 - x),
+                            jacobian=lambda x: np.array([[mu if x[0] < 0.5 else -mu]]),
+                            x0=[0.2718281828459045], steps=5_000, transient=100, seed=seed)
+    return {"tent_mu1.7": float(res.exponents[0])}
+
+
+def _henon_step(x, a=1.4, b=0.3):
+    return np.array([1.0 - a * x[0] * x[0] + x[1], b * x[0]])
+
+
+def _henon_jac(x, a=1.4, b=0.3):
+    return np.array([[-2.0 * a * x[0], 1.0], [b, 0.0]])
+
+
+def _henon(seed):
+    from .spectra import lyapunov_spectrum
+
+    res = lyapunov_spectrum(step=_henon_step, jacobian=_henon_jac, x0=[0.1, 0.1],
+                            steps=30_000, transient=1_000, seed=seed)
+    lam = res.exponents
+    return {"henon_lambda1": float(lam[0]), "henon_lambda2": float(lam[1]),
+            "henon_sum": float(lam.sum())}
+
+
+#: diagonal of the linear test map (distinct moduli, one negative entry)
+_DIAG = np.array([2.0, -1.3, 0.7, 0.2])
+
+
+def _diagonal(seed):
+    from .spectra import lyapunov_spectrum
+
+    A = np.diag(_DIAG)
+    res = lyapunov_spectrum(step=lambda x: A @ x, jacobian=lambda x: A, x0=np.ones(_DIAG.size),
+                            steps=400, transient=200, seed=seed)
+    return {"diagonal_linear": res.exponents}
+
+
+def _quadratic_problem(seed):
+    """Linear least squares: data, the MLP, the exact Hessian and the learning rate."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
+    n, d = 60, 3
+    X = rng.standard_normal((n, d)) * np.array([1.0, 0.6, 0.3]) + np.array([0.5, 0.0, 0.0])
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.standard_normal(n)
+    Xa = np.hstack([X, np.ones((n, 1))])
+    # L = (1/n) sum (x.w + b - y)^2  =>  H = (2/n) [X 1]^T [X 1], constant
+    H = 2.0 / n * Xa.T @ Xa
+    h = np.linalg.eigvalsh(H)
+    lr = 1.5 / h.max()     # stable; the stiffest direction flips sign (1 - lr h = -0.5)
+    return X, y, h, lr, rng
+
+
+def _quadratic_truth(seed):
+    _, _, h, lr, _ = _quadratic_problem(seed)
+    return np.sort(np.log(np.abs(1.0 - lr * h)))[::-1]
+
+
+def _quadratic(seed):
+    from .model import MLP
+    from .spectra import lyapunov_spectrum
+
+    X, y, h, lr, rng = _quadratic_problem(seed)
+    model = MLP([X.shape[1], 1], loss="mse")
+    res = lyapunov_spectrum(model, (X, y), rng.standard_normal(model.n_params), lr,
+                            steps=300, transient=300, seed=seed)
+    return {"gd_quadratic": res.exponents}
+
+
+def _henon_series(n, transient=1_000):
+    x = np.empty(n)
+    u, v = 0.1, 0.1
+    for i in range(transient + n):
+        u, v = 1.0 - 1.4 * u * u + v, 0.3 * u
+        if i >= transient:
+            x[i - transient] = u
+    return x
+
+
+#: surrogates of the time-series tests (smallest attainable p-value 1/40 = 0.025)
+_N_SURROGATES = 39
+_ALPHA = 0.05
+
+
+def _kantz_henon(seed):
+    from .timeseries import kantz
+
+    res = kantz(_henon_series(4_000), n_surrogates=_N_SURROGATES, alpha=_ALPHA, seed=seed)
+    return {"kantz_henon": float(res.exponent), "kantz_henon_significance": float(res.p_value)}
+
+
+def _rosenstein_henon(seed):
+    from .timeseries import rosenstein
+
+    res = rosenstein(_henon_series(4_000), dim=3, n_surrogates=_N_SURROGATES, alpha=_ALPHA,
+                     seed=seed)
+    return {"rosenstein_henon": float(res.exponent),
+            "rosenstein_henon_significance": float(res.p_value)}
+
+
+def _noise(seed):
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(11,)))
+    return rng.standard_normal(3_000)
+
+
+def _kantz_noise(seed):
+    from .timeseries import kantz
+
+    res = kantz(_noise(seed), n_surrogates=_N_SURROGATES, alpha=_ALPHA, seed=seed)
+    return {"kantz_noise_significance": float(res.p_value)}
+
+
+def _rosenstein_noise(seed):
+    from .timeseries import rosenstein
+
+    res = rosenstein(_noise(seed), dim=3, n_surrogates=_N_SURROGATES, alpha=_ALPHA, seed=seed)
+    return {"rosenstein_noise_significance": float(res.p_value)}
+
+
+@dataclass(frozen=True)
+class _Case:
+    name: str
+    description: str
+    truth: object          # float, array, bool, or a callable seed -> array
+    tolerance: float
+    compute: object        # callable seed -> {case name: estimate}
+    kind: str = "value"
+
+
+#: All cases, in report order.
+CASES = (
+    _Case("logistic_r4", "logistic map r=4: lambda = ln 2", math.log(2.0), 1e-3, _logistic),
+    _Case("tent_mu1.7", "tent map slope 1.7: lambda = ln 1.7", math.log(1.7), 1e-3, _tent),
+    _Case("henon_lambda1", "Henon a=1.4 b=0.3: lambda_1", HENON_EXPONENTS[0], 0.01, _henon),
+    _Case("henon_lambda2", "Henon a=1.4 b=0.3: lambda_2", HENON_EXPONENTS[1], 0.01, _henon),
+    _Case("henon_sum", "Henon: lambda_1 + lambda_2 = ln 0.3", math.log(0.3), 1e-6, _henon),
+    _Case("diagonal_linear", "x -> diag(2, -1.3, 0.7, 0.2) x: ln|a_i|",
+          np.sort(np.log(np.abs(_DIAG)))[::-1], 1e-10, _diagonal),
+    _Case("gd_quadratic", "GD on linear least squares (MLP [3, 1], mse): ln|1 - lr h_i|",
+          _quadratic_truth, 1e-8, _quadratic),
+    _Case("kantz_henon", "Kantz on the Henon x-series", HENON_EXPONENTS[0], 0.05, _kantz_henon),
+    _Case("kantz_henon_significance", "Kantz on the Henon x-series: surrogate test", True,
+          _ALPHA, _kantz_henon, "significance"),
+    _Case("rosenstein_henon", "Rosenstein on the Henon x-series", HENON_EXPONENTS[0], 0.05,
+          _rosenstein_henon),
+    _Case("rosenstein_henon_significance", "Rosenstein on the Henon x-series: surrogate test",
+          True, _ALPHA, _rosenstein_henon, "significance"),
+    _Case("kantz_noise_significance", "Kantz on white noise (negative control)", False, _ALPHA,
+          _kantz_noise, "significance"),
+    _Case("rosenstein_noise_significance", "Rosenstein on white noise (negative control)", False,
+          _ALPHA, _rosenstein_noise, "significance"),
+)
+
+CASE_NAMES = tuple(c.name for c in CASES)
+
+
+def _judge(case, estimate, truth):
+    if case.kind == "significance":
+        p = float(estimate)
+        significant = bool(np.isfinite(p) and p < case.tolerance)
+        return significant == bool(truth)
+    est = np.asarray(estimate, dtype=float)
+    tru = np.asarray(truth, dtype=float)
+    if est.shape != tru.shape and tru.ndim > 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.isfinite(est)) and np.all(np.abs(est - tru) <= case.tolerance))
+
+
+def validate(verbose=True, cases=None, truths=None, seed=0, stream=None):
+    """Run the known-answer suite and report each case.
+
+    Parameters
+    ----------
+    verbose : bool, default True
+        Print the table (case, estimate, truth, tolerance, pass) when done.
+    cases : sequence of str, optional
+        Run only these cases (names from :data:`CASE_NAMES`); default all.
+    truths : dict, optional
+        ``{case name: answer}`` replacing known answers, e.g. to check that
+        a wrong answer makes the suite fail. Values are floats or arrays for
+        value cases and bools (must be significant or not) for significance
+        cases.
+    seed : int, default 0
+        Seed of the initial tangent vectors, surrogates and noise.
+    stream : file-like, optional
+        Where to print (default ``sys.stdout``).
+
+    Returns
+    -------
+    ValidationReport
+        ``passed`` is True when every case passed; ``table()`` renders it.
+
+    Raises
+    ------
+    ValueError
+        For unknown case names in ``cases`` or ``truths``.
+
+    Notes
+    -----
+    An estimator that raises makes its case fail (with the message in the
+    report) rather than aborting the suite. Runtime is about 10-20 s on one
+    core, dominated by the surrogate tests.
+    """
+    import sys
+
+    names = CASE_NAMES if cases is None else tuple(cases)
+    unknown = [n for n in names if n not in CASE_NAMES]
+    if unknown:
+        raise ValueError(f"unknown validation case(s) {unknown}; known: {', '.join(CASE_NAMES)}")
+    truths = dict(truths or {})
+    bad = [n for n in truths if n not in CASE_NAMES]
+    if bad:
+        raise ValueError(f"truths names unknown case(s) {bad}; known: {', '.join(CASE_NAMES)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+
+    t_start = time.perf_counter()
+    computed = {}       # compute function -> (results dict, seconds, error)
+    report = ValidationReport(seed=int(seed))
+    for case in CASES:
+        if case.name not in names:
+            continue
+        if case.compute not in computed:
+            t0 = time.perf_counter()
+            try:
+                out, err = case.compute(int(seed)), None
+            except Exception as exc:  # a failing estimator fails its cases, not the suite
+                out, err = {}, f"{type(exc).__name__}: {exc}"
+            computed[case.compute] = (out, time.perf_counter() - t0, err)
+        out, secs, err = computed[case.compute]
+        truth = truths.get(case.name, case.truth)
+        if callable(truth):
+            truth = truth(int(seed))
+        estimate = out.get(case.name)
+        passed = err is None and estimate is not None and _judge(case, estimate, truth)
+        report.cases.append(CaseResult(
+            name=case.name, description=case.description, estimate=estimate, truth=truth,
+            tolerance=case.tolerance, passed=bool(passed), kind=case.kind, seconds=secs,
+            error=err))
+    report.seconds = time.perf_counter() - t_start
+    if verbose:
+        print(report.table(), file=stream or sys.stdout)
+    return report

@@ -1,0 +1,303 @@
+"""Figure functions: a Figure comes back, axes are labelled, the right artists are drawn,
+and NaN-containing (diverged) inputs do not raise."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from netchaos import plots  # noqa: E402
+
+rng = np.random.default_rng(0)
+T = 60
+t = np.arange(T)
+
+
+def _labelled(fig):
+    """Every visible axis has an x and a y label (twin axes: at least a y label)."""
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        assert ax.get_ylabel(), f"axis without y label in {fig}"
+        shared_twin = ax.get_xlabel() == "" and any(
+            o is not ax and o.get_position().bounds == ax.get_position().bounds
+            for o in fig.axes)
+        assert ax.get_xlabel() or shared_twin, "axis without x label"
+
+
+def _draw(fig, tmp_path, name="f.png"):
+    fig.savefig(tmp_path / name)   # rendering must not raise either
+    assert (tmp_path / name).stat().st_size > 0
+
+
+def _distances(n_pert=5, nan_from=None):
+    d = 1e-8 * np.exp(0.3 * np.minimum(t, 40))[None, :] * rng.uniform(0.5, 2, (n_pert, 1))
+    if nan_from is not None:
+        d[0, nan_from:] = np.nan
+    return d
+
+
+def test_plot_distances_lines(tmp_path):
+    loss = np.linspace(1, 0.1, T)
+    fig = plots.plot_distances(t, _distances(5), loss, fit=(np.log(1e-8), 0.3, (0, 40)))
+    assert isinstance(fig, Figure)
+    main, twin = fig.axes
+    assert len(main.lines) == 5 + 1 + 1          # perturbations, mean, fit
+    assert len(twin.lines) == 1                  # loss
+    assert main.get_yscale() == "log"
+    assert twin.get_ylabel() == "training loss $L$"
+    _labelled(fig)
+    _draw(fig, tmp_path)
+
+
+def test_plot_distances_single_and_nan(tmp_path):
+    fig = plots.plot_distances(None, _distances(1)[0])
+    assert len(fig.axes[0].lines) == 1           # one series, no mean
+    fig = plots.plot_distances(t, _distances(3, nan_from=20), np.full(T, np.nan))
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    fig = plots.plot_distances(t, np.full((2, T), np.nan))     # all diverged
+    assert fig.axes[0].get_yscale() == "linear"
+    _draw(fig, tmp_path, "g.png")
+
+
+def test_plot_distances_bad_shape():
+    with pytest.raises(ValueError):
+        plots.plot_distances(np.arange(5), _distances(2))
+
+
+def test_plot_distance_panels(tmp_path):
+    D = np.stack([_distances(4) for _ in range(3)])
+    D[2, 1, 30:] = np.nan
+    L = np.tile(np.linspace(1, 0.1, T), (3, 1))
+    fits = [(np.log(1e-8), 0.3, (0, 40)), None, (np.nan, np.nan, (-1, -1))]
+    fig = plots.plot_distance_panels(t, D, L, ncols=2, fits=fits, titles=["a", "b", "c"])
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3 + 3                 # 3 panels + 3 loss twins (4th cell hidden)
+    panels = [ax for ax in visible if ax.get_xlabel()]
+    assert len(panels) == 3
+    assert len(panels[0].lines) == 4 + 1 + 1
+    assert len(panels[1].lines) == 4 + 1
+    _labelled(fig)
+    _draw(fig, tmp_path)
+
+
+def test_plot_eps_curves(tmp_path):
+    eps = [1e-2, 1e-8, 1e-14]
+    C = np.stack([_distances(4) * e for e in eps])           # (n_eps, n_pert, T)
+    fig = plots.plot_eps_curves(t, C, eps, loss=np.linspace(1, 0.5, T))
+    ax, lax = fig.axes
+    assert len(ax.lines) == 3 and len(lax.lines) == 1
+    assert ax.get_ylabel() == "$d(t)/d(0)$"
+    _labelled(fig)
+    C[1, :, 10:] = np.nan
+    _draw(plots.plot_eps_curves(None, C, eps), tmp_path)
+    with pytest.raises(ValueError):
+        plots.plot_eps_curves(t, C, eps[:2])
+
+
+def test_plot_decay_fits(tmp_path):
+    d = 1e-7 * (1 + np.arange(T)) ** -0.1
+    fig = plots.plot_decay_fits(t, d, exp_fit=(np.log(1e-7), -1e-3), power_fit=(np.log(1e-7), -0.1))
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        assert len(ax.lines) == 3
+    _labelled(fig)
+    d[5:] = np.nan
+    _draw(plots.plot_decay_fits(t, d), tmp_path)
+
+
+def test_plot_exponent_histogram(tmp_path):
+    lam = rng.normal(0.33, 0.1, 200)
+    lam[:5] = np.nan
+    kept = lam > 0.2
+    fig = plots.plot_exponent_histogram(lam, kept, mle=0.35)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 1                      # the MLE line
+    assert len(ax.containers) == 2                 # kept and discarded histograms
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    fig = plots.plot_exponent_histogram(np.full(10, np.nan))
+    _draw(fig, tmp_path, "g.png")
+
+
+def test_plot_exponent_histogram_from_network_mle():
+    from netchaos.stability import network_mle
+
+    m = network_mle(rng.normal(0.3, 0.1, 50), n_boot=0)
+    fig = plots.plot_exponent_histogram(m)
+    assert len(fig.axes[0].lines) == 1
+
+
+def test_plot_mle_sweep(tmp_path):
+    eps = np.logspace(-14, -2, 7)
+    mle = np.array([0.35, 0.35, 0.34, 0.33, 0.3, np.nan, 0.15])
+    ci = np.c_[mle - 0.02, mle + 0.02]
+    fig = plots.plot_mle_sweep(eps, mle, np.full(7, 0.1), ci=ci, kept_fraction=np.linspace(1, 0, 7),
+                               reference=0.33)
+    ax, kax = fig.axes
+    assert ax.get_xscale() == "log"
+    assert len(ax.lines) >= 2                      # errorbar line + reference
+    assert len(kax.lines) == 1
+    _labelled(fig)
+    _draw(fig, tmp_path)
+
+
+def test_plot_sharpness(tmp_path):
+    steps = np.arange(0, 100, 5)
+    s = 2 + 0.3 * np.sin(steps)
+    s[-3:] = np.nan
+    fig = plots.plot_sharpness(steps, s, 2.0, loss=np.linspace(1, 0.1, steps.size))
+    ax, tw = fig.axes
+    assert len(ax.lines) == 2 and len(tw.lines) == 1
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    with pytest.raises(TypeError):
+        plots.plot_sharpness(steps, s)
+
+
+def test_plot_loss_and_norm(tmp_path):
+    L = rng.random((3, T))
+    W = 10 + rng.random((3, T))
+    L[1, 30:] = np.nan
+    fig = plots.plot_loss_and_norm(t, L, W)
+    assert len(fig.axes) == 6
+    assert all(len(ax.lines) == 1 for ax in fig.axes)
+    _labelled(fig)
+    _draw(fig, tmp_path)
+
+
+def test_plot_laminar(tmp_path):
+    x = np.tile([1.0, 2.0, 3.0], T // 3)
+    mask = np.zeros(T, bool)
+    mask[5:20] = mask[40:55] = True
+    fig = plots.plot_laminar(t, x, mask, period=3)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 1
+    assert len(ax.patches) == 2                    # two shaded phases
+    _labelled(fig)
+    _draw(fig, tmp_path)
+
+
+def test_plot_acf_from_result(tmp_path):
+    from netchaos.timeseries import acf
+
+    x = np.sin(2 * np.pi * np.arange(300) / 3) + 0.3 * rng.normal(size=300)
+    res = acf(x, nlags=20, n_shuffles=50, seed=0)
+    fig = plots.plot_acf(res)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2                      # markers and the zero line
+    assert len(ax.collections) == 2                # band and stems
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    with pytest.raises(ValueError):
+        plots.plot_acf(np.arange(3), np.arange(4))
+
+
+def test_plot_kantz(tmp_path):
+    steps = np.arange(21)
+    curve = -9 + 0.5 * np.minimum(steps, 8)
+    fig = plots.plot_kantz(steps, curve, fit_range=(1, 7), slope=0.5, intercept=-9,
+                           curves=np.vstack([curve - 0.2, curve + 0.2]))
+    assert len(fig.axes[0].lines) == 2 + 1 + 1
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    fig = plots.plot_kantz(steps, np.full(21, np.nan), fit_range=(1, 7), slope=np.nan,
+                           intercept=np.nan)
+    assert len(fig.axes[0].lines) == 1
+    _draw(fig, tmp_path, "g.png")
+
+
+def test_plot_kantz_from_result():
+    from netchaos.timeseries import kantz
+
+    x = np.empty(1500)
+    x[0] = 0.3
+    for i in range(1, x.size):
+        x[i] = 4 * x[i - 1] * (1 - x[i - 1])
+    res = kantz(x, n_surrogates=0)
+    fig = plots.plot_kantz(res)
+    assert len(fig.axes[0].lines) == res.stretching.shape[0] * res.stretching.shape[1] + 2
+
+
+def test_plot_significance(tmp_path):
+    lam = np.array([0.3, 0.1, np.nan, 0.5, -0.01])
+    p = np.array([0.01, 0.5, np.nan, 0.02, 1.0])
+    fig = plots.plot_significance(lam, p)
+    h, sc = fig.axes
+    assert len(sc.collections) == 2                # significant and not
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    _draw(plots.plot_significance(np.full(3, np.nan), np.full(3, np.nan)), tmp_path, "g.png")
+
+
+def test_plot_onset(tmp_path):
+    lr = np.array([0.1, 0.5, 1, 2, 4, 8])
+    mle = np.array([np.nan, np.nan, 0.1, 0.4, 0.7, 0.8])
+    rho = np.array([0.2, 0.5, 1, 1, 1, 1])
+    tau = np.array([np.inf, 300, 120, 60, 100, np.nan])
+    fig = plots.plot_onset(lr, mle, rho, tau, mle_std=np.full(6, 0.1), rho_chaotic=rho * 0.5,
+                           mean_exponent=np.linspace(0, 0.8, 6))
+    top, bot, tw = fig.axes
+    assert len(top.lines) >= 3                     # errorbar line, mean exponent, zero line
+    assert len(bot.lines) == 2 and len(tw.lines) == 1
+    assert bot.get_xscale() == "log"
+    _labelled(fig)
+    _draw(fig, tmp_path)
+
+
+def test_plot_spectrum(tmp_path):
+    lam = np.sort(rng.normal(size=20))[::-1]
+    running = np.cumsum(rng.normal(size=(30, 20)), axis=0) / np.arange(1, 31)[:, None]
+    fig = plots.plot_spectrum(lam, running=running, times=np.arange(1, 31), n_show=4)
+    ax, rax = fig.axes
+    assert len(ax.lines) == 2                      # spectrum + zero line
+    assert len(rax.lines) == 4 + 1
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    _draw(plots.plot_spectrum(np.full(5, np.nan)), tmp_path, "g.png")
+
+
+def test_plot_spectrum_from_result():
+    import netchaos as nc
+
+    A = np.diag([2.0, 0.5])
+    res = nc.lyapunov_spectrum(step=lambda x: A @ x, jacobian=lambda x: A, x0=[1.0, 1.0],
+                               steps=20, seed=0)
+    fig = plots.plot_spectrum(res)
+    assert len(fig.axes) == 2
+
+
+def test_plot_ftle_vs_loss(tmp_path):
+    f = rng.normal(size=20)
+    L = np.exp(rng.normal(size=20))
+    L[3] = np.inf                                  # a diverged run
+    f[4] = np.nan
+    fig = plots.plot_ftle_vs_loss(f, L, high_loss=L > 1, ftle_threshold=0.0, loss_threshold=1.0)
+    ax = fig.axes[0]
+    assert len(ax.collections) == 2
+    _labelled(fig)
+    _draw(fig, tmp_path)
+
+
+def test_plot_agreement(tmp_path):
+    a = rng.normal(0.3, 0.1, 30)
+    b = a + rng.normal(0, 0.02, 30)
+    b[0] = np.nan
+    fig = plots.plot_agreement(a, b, xlabel="ensemble", ylabel="tangent")
+    ax = fig.axes[0]
+    assert len(ax.collections) == 1 and len(ax.lines) == 1
+    assert ax.get_xlabel() == "ensemble"
+    _draw(fig, tmp_path)
+    _draw(plots.plot_agreement([np.nan], [np.nan]), tmp_path, "g.png")
+
+
+def test_no_pyplot_state():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    plots.plot_distances(t, _distances(2))
+    assert plt.get_fignums() == before
