@@ -222,7 +222,7 @@ class MLP:
             raise ValueError(f"{name} must have {self.n_params} parameters in its last axis "
                              f"(for {list(self.sizes)}), got shape {arr.shape}")
         single = arr.ndim == 1
-        return (arr if single else arr), single
+        return arr, single
 
     def _check_X(self, X, name="X"):
         X = as_float_array(X, name, ndim=2)

@@ -162,16 +162,15 @@ def expm1_row(src, dst, tf, ti):
 
 
 @njit(cache=True, error_model="numpy")
-def activate_seg(code, z, zo, n, tf, ti, sg, s2):
+def activate_seg(code, z, zo, n, tf, ti, s2):
     """Apply hidden activation ``code`` to ``z[zo:zo+n]`` in place.
 
     Sigmoid is ``1 / (1 + exp(-z))``; tanh is ``e / (e + 2)`` with
     ``e = expm1(2|z|)`` and the sign of ``z``, free of cancellation near 0.
     The exponential is the same computation as :func:`exp_seg` and
     :func:`expm1_seg`, fused into three sweeps over the data. ``tf``/``ti`` are
-    a float64 scratch array and its int64 view, ``sg`` and ``s2`` float64
-    scratch arrays (all of length >= n, distinct from ``z`` and from each
-    other; ``sg`` is unused and kept for a uniform signature). NaN propagates.
+    a float64 scratch array and its int64 view, ``s2`` a float64 scratch
+    array (all of length >= n and distinct from ``z``). NaN propagates.
     """
     zo = uint64(zo)
     if code == ACT_SIGMOID:
@@ -203,9 +202,9 @@ def activate_seg(code, z, zo, n, tf, ti, sg, s2):
 
 
 @njit(cache=True, error_model="numpy")
-def activate_row(code, z, tf, ti, sg, s2):
+def activate_row(code, z, tf, ti, s2):
     """:func:`activate_seg` on a whole 1-D array."""
-    activate_seg(code, z, 0, z.shape[0], tf, ti, sg, s2)
+    activate_seg(code, z, 0, z.shape[0], tf, ti, s2)
 
 
 @njit(cache=True, error_model="numpy", inline="always")

@@ -38,7 +38,7 @@ TILE = 8
 
 
 @njit(cache=True, error_model="numpy")
-def forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf, ti, sg, s2):
+def forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf, ti, s2):
     """Forward pass of a tile of ``ns`` samples for every lane.
 
     Parameters
@@ -53,7 +53,7 @@ def forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf
     A : ndarray of shape (>= ns * n_rows * n_lanes,)
         Receives the activations of sample ``s``, unit row ``r`` at
         ``(s * n_rows + r) * L``; the output rows hold pre-activations.
-    tf, ti, sg, s2 : scratch for :func:`activate_seg`.
+    tf, ti, s2 : scratch for :func:`activate_seg`.
 
     Notes
     -----
@@ -96,7 +96,7 @@ def forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf
                             A[aj + u] = fma(A[ai + u], th[wo + u], A[aj + u])
         if k < nl - 1 and act != ACT_LINEAR:
             for s in range(ns):
-                activate_seg(act, A, (s * n_rows + ro[k]) * L, m, tf, ti, sg, s2)
+                activate_seg(act, A, (s * n_rows + ro[k]) * L, m, tf, ti, s2)
 
 
 @njit(cache=True, error_model="numpy")
@@ -284,7 +284,7 @@ def loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         ns = min(tile, nb - m0)
         for s in range(ns):
             tidx[s] = m0 + s if full else idx[m0 + s]
-        forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, sg, s2)
+        forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)
         for s in range(ns):
             n = tidx[s]
             head_lanes(loss_code, A, D, (s * n_rows + ro[nl - 1]) * L, n_out, L, yi[n], yf, n,

@@ -63,7 +63,7 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         x = X[n]
         one[0] = n
         forward_lanes(theta, 1, sizes, w_off, b_off, ro, n_rows, act, X, one, 1, A, scr[0], ti,
-                      scr[1], scr[2])
+                      scr[2])
         # R forward
         for k in range(nl):
             nin = sizes[k]
