@@ -9,8 +9,8 @@ advanced by one GD step.
 Peers (``_peers.tangent_peers``):
   netchaos            Python loop: model.jvp_map(theta, Q, X, y, lr), np.linalg.qr,
                       theta -= lr*model.grad(theta, X, y)
-  netchaos[lyapunov]  placeholder for a dedicated nc.lyapunov_spectrum (see the
-                      NETCHAOS-LYAPUNOV block in _peers.py)
+  netchaos[lyapunov]  nc.lyapunov_spectrum (model mode, all 83 exponents; the
+                      NETCHAOS-LYAPUNOV adapter in _peers.py)
   jax_jacfwd_scan     jax.jacfwd of the GD map, J @ Q, jnp.linalg.qr, theta advance, the
                       whole loop in one jitted fori_loop
   jax_linearize_scan  (extra) jax.linearize + vmap over Q's columns, same jitted loop
