@@ -336,12 +336,17 @@ def numpy_einsum(sizes, activation, X, y, theta0, lr, steps):
 _JAX_CACHE: dict = {}
 
 
-def jax_available():
+def _importable(module):
+    """(True, "") when ``module`` imports, else (False, reason)."""
     try:
-        import jax  # noqa: F401
+        __import__(module)
         return True, ""
     except Exception as exc:  # pragma: no cover
-        return False, f"jax not importable: {exc!r}"
+        return False, f"{module} not importable: {exc!r}"
+
+
+def jax_available():
+    return _importable("jax")
 
 
 def _jax():
@@ -441,11 +446,7 @@ _TORCH_READY = False
 
 
 def torch_available():
-    try:
-        import torch  # noqa: F401
-        return True, ""
-    except Exception as exc:  # pragma: no cover
-        return False, f"torch not importable: {exc!r}"
+    return _importable("torch")
 
 
 def _torch():
@@ -1217,12 +1218,9 @@ def summarize_times(rec, work):
                 spread=max(wall) / best, traj_steps_per_s=work / best)
 
 
-def run_training_peers(peers, sizes, activation, X, y, theta0, lr, steps, repeats=3,
-                       warmup_steps=2, log=print):
-    """Time training peers on the workload (interleaved rounds, see time_interleaved).
-    Warm-up = one call with the same shapes and ``warmup_steps`` steps (compilation,
-    first-call costs), excluded from timing. Returns table rows."""
-    rows, jobs, meta = [], [], {}
+def start_rows(peers, log=print):
+    """One result row per peer; unavailable peers are marked skipped. Returns (rows, available)."""
+    rows, available = [], []
     for p in peers:
         row = {"peer": p.name, "description": p.description}
         rows.append(row)
@@ -1231,13 +1229,12 @@ def run_training_peers(peers, sizes, activation, X, y, theta0, lr, steps, repeat
             row.update(status="skipped", note=why)
             log(f"  skip    {p.name:<22} {why}")
             continue
-        th = theta0 if p.max_traj is None else theta0[: p.max_traj]
-        meta[p.name] = th.shape[0]
-        jobs.append(dict(
-            name=p.name,
-            warmup=(lambda p=p, th=th: p.fn(sizes, activation, X, y, th, lr, warmup_steps)),
-            run=(lambda p=p, th=th: p.fn(sizes, activation, X, y, th, lr, steps))))
-    times = time_interleaved(jobs, repeats=repeats, log=log)
+        available.append(p)
+    return rows, available
+
+
+def timed_rows(rows, times):
+    """Yield (row, times) for peers that were timed; rows whose run raised are marked error."""
     for row in rows:
         t = times.get(row["peer"])
         if t is None:
@@ -1245,6 +1242,36 @@ def run_training_peers(peers, sizes, activation, X, y, theta0, lr, steps, repeat
         if isinstance(t, Exception):
             row.update(status="error", note=f"{type(t).__name__}: {t}")
             continue
+        yield row, t
+
+
+def row_cells(row, diffs):
+    """Table cells shared by every report: (cross-check diff, ratio, paired ratio)."""
+    d = diffs.get(row["peer"])
+    dstr = f"{d:.1e}" if isinstance(d, float) else ("err" if d else "-")
+    ratio = row.get("ratio_netchaos_over_peer")
+    rstr = f"{ratio:.2f}x" if ratio is not None else "n/a"
+    pr = row.get("ratio_paired_median")
+    pstr = f"{pr:.2f}x" if pr is not None else "n/a"
+    return dstr, rstr, pstr
+
+
+def run_training_peers(peers, sizes, activation, X, y, theta0, lr, steps, repeats=3,
+                       warmup_steps=2, log=print):
+    """Time training peers on the workload (interleaved rounds, see time_interleaved).
+    Warm-up = one call with the same shapes and ``warmup_steps`` steps (compilation,
+    first-call costs), excluded from timing. Returns table rows."""
+    rows, available = start_rows(peers, log)
+    jobs, meta = [], {}
+    for p in available:
+        th = theta0 if p.max_traj is None else theta0[: p.max_traj]
+        meta[p.name] = th.shape[0]
+        jobs.append(dict(
+            name=p.name,
+            warmup=(lambda p=p, th=th: p.fn(sizes, activation, X, y, th, lr, warmup_steps)),
+            run=(lambda p=p, th=th: p.fn(sizes, activation, X, y, th, lr, steps))))
+    times = time_interleaved(jobs, repeats=repeats, log=log)
+    for row, t in timed_rows(rows, times):
         K = meta[row["peer"]]
         row.update(K=K, steps=steps, **summarize_times(t, K * steps))
         if K != theta0.shape[0]:
@@ -1380,17 +1407,12 @@ def format_table(rows, diffs=None, rate_key="traj_steps_per_s", rate_label="traj
            f"{'netchaos/peer':>13} {'paired':>7} {'cores':>5} {diff_label:>13}  note")
     out = [hdr, "-" * len(hdr)]
     for r in rows:
-        d = diffs.get(r["peer"])
-        dstr = f"{d:.1e}" if isinstance(d, float) else ("err" if d else "-")
+        dstr, rstr, pstr = row_cells(r, diffs)
         if r.get("status") != "ok":
             out.append(f"{r['peer']:<22} {'-':>10} {'-':>9} {'-':>13} {'-':>13} {'-':>7} "
                        f"{'-':>5} {dstr:>13}  {r.get('status', '').upper()}: "
                        f"{r.get('note', '')}")
             continue
-        ratio = r.get("ratio_netchaos_over_peer")
-        rstr = f"{ratio:.2f}x" if ratio is not None else "n/a"
-        pr = r.get("ratio_paired_median")
-        pstr = f"{pr:.2f}x" if pr is not None else "n/a"
         note = r.get("note") or r.get("description", "")
         out.append(f"{r['peer']:<22} {r['time_s'] * time_scale:>10.4g} "
                    f"{r['time_median_s'] * time_scale:>9.4g} {fmt_rate(r[rate_key]):>13} "

@@ -103,15 +103,9 @@ def main(argv=None):
         print("-" * 100, flush=True)
 
     print(f"timing ({args.repeats} interleaved rounds) ...", flush=True)
-    rows, jobs, results = [], [], {}
-    for p in peers:
-        row = {"peer": p.name, "description": p.description}
-        rows.append(row)
-        ok, why = p.available()
-        if not ok:
-            row.update(status="skipped", note=why)
-            print(f"  skip    {p.name:<22} {why}")
-            continue
+    rows, available = _peers.start_rows(peers, log=print)
+    jobs, results = [], {}
+    for p in available:
 
         def run(p=p, n=steps):
             results[p.name] = p.fn(SIZES, ACTIVATION, X, y, theta0, Q0, LR, n)
@@ -120,13 +114,7 @@ def main(argv=None):
                          warmup=lambda p=p: p.fn(SIZES, ACTIVATION, X, y, theta0, Q0, LR, 2)))
     times = _peers.time_interleaved(jobs, repeats=args.repeats,
                                     log=lambda m: print(m, flush=True))
-    for row in rows:
-        t = times.get(row["peer"])
-        if t is None:
-            continue
-        if isinstance(t, Exception):
-            row.update(status="error", note=f"{type(t).__name__}: {t}")
-            continue
+    for row, t in _peers.timed_rows(rows, times):
         row.update(steps=steps, **_peers.summarize_times(t, steps))
         row["steps_per_s"] = row.pop("traj_steps_per_s")
         row["time_per_step_s"] = row["time_s"] / steps

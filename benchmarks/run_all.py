@@ -71,17 +71,12 @@ def combined_table(results):
             continue
         tangent = name.startswith("tangent")
         for r in res["rows"]:
-            d = diffs.get(r["peer"])
-            dstr = f"{d:.1e}" if isinstance(d, float) else ("err" if d else "-")
+            dstr, rstr, pstr = _peers.row_cells(r, diffs)
             if r.get("status") != "ok":
                 lines.append(f"{name:<10} {r['peer']:<24} {'-':>10} {'-':>16} {'-':>13} "
                              f"{'-':>7} {'-':>5} {dstr:>13}  {r.get('status', '').upper()}: "
                              f"{r.get('note', '')}")
                 continue
-            ratio = r.get("ratio_netchaos_over_peer")
-            rstr = f"{ratio:.2f}x" if ratio is not None else "n/a"
-            pr = r.get("ratio_paired_median")
-            pstr = f"{pr:.2f}x" if pr is not None else "n/a"
             if tangent:
                 t = f"{r['time_per_step_s'] * 1e3:.3g}ms/st"
                 thr = f"{_peers.fmt_rate(r['steps_per_s'])} steps/s"
