@@ -1010,6 +1010,23 @@ def netchaos_jvp_map_tangent(sizes, activation, X, y, theta0, Q0, lr, steps):
     return theta, Q, logs
 
 
+def netchaos_step_tangent(sizes, activation, X, y, theta0, Q0, lr, steps):
+    """Python loop: model.step_tangent(theta, Q, X, y, lr) (the GD step and J Q in one
+    pass over the data), np.linalg.qr."""
+    import netchaos as nc
+
+    model = nc.MLP(list(sizes), activation=activation, loss="cross_entropy")
+    theta = np.array(theta0, dtype=np.float64, copy=True)
+    Q = np.array(Q0, dtype=np.float64, copy=True)
+    logs = np.zeros(Q.shape[1])
+    for _ in range(steps):
+        theta_next, JQ = model.step_tangent(theta, Q, X, y, lr)
+        Q, R = np.linalg.qr(JQ)
+        logs += np.log(np.abs(np.diag(R)))
+        theta = theta_next
+    return theta, Q, logs
+
+
 def netchaos_tangent_available():
     ok, why = netchaos_available()
     if not ok:
@@ -1017,7 +1034,7 @@ def netchaos_tangent_available():
     import netchaos as nc
 
     m = nc.MLP([2, 2], activation="linear", loss="cross_entropy")
-    for attr in ("jvp_map", "grad"):
+    for attr in ("jvp_map", "grad", "step_tangent"):
         if not hasattr(m, attr):
             return False, f"netchaos MLP has no {attr!r} yet"
     return True, ""
@@ -1071,8 +1088,11 @@ def netchaos_lyapunov_available():
 
 def tangent_peers():
     return [
-        Peer("netchaos", netchaos_jvp_map_tangent, netchaos_tangent_available,
-             "loop: model.jvp_map + np.linalg.qr + model.grad", is_netchaos=True),
+        Peer("netchaos", netchaos_step_tangent, netchaos_tangent_available,
+             "loop: model.step_tangent + np.linalg.qr", is_netchaos=True),
+        Peer("netchaos[jvp_map+grad]", netchaos_jvp_map_tangent, netchaos_tangent_available,
+             "loop: model.jvp_map + np.linalg.qr + model.grad (two passes)",
+             is_netchaos=True, extra=True),
         Peer("netchaos[lyapunov]", netchaos_lyapunov_builtin, netchaos_lyapunov_available,
              "nc.lyapunov_spectrum(k=83, seed=0): own random Q0", is_netchaos=True,
              extra=True, tangent_compare="sum"),

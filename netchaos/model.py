@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import _blocks
-from ._validate import as_float_array, check_choice, check_positive, rng_from
+from ._validate import as_array, as_float_array, check_choice, check_int, check_positive, rng_from
 from .core import elementwise as ew
 from .core.ensemble import eval_block, eval_blocks
 from .core.tangent import hvp_blocks, hvp_lanes
@@ -27,6 +27,8 @@ _LOSSES = {
     "squared_error": "mse",
 }
 _LOSS_CODES = {"cross_entropy": ew.LOSS_CROSS_ENTROPY, "mse": ew.LOSS_MSE}
+#: largest supported parameter count (one parameter vector of 8 TiB)
+_MAX_PARAMS = 2**40
 #: lane-operations per call below which kernels run serially (a thread launch costs more)
 _PARALLEL_WORK = 20_000_000
 
@@ -85,7 +87,8 @@ class MLP:
     """
 
     def __init__(self, sizes, activation="sigmoid", loss="cross_entropy", l2=0.0):
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        if (isinstance(sizes, (str, bytes, dict)) or not hasattr(sizes, "__len__")
+                or (isinstance(sizes, np.ndarray) and sizes.ndim == 0)):
             raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output width, got {list(sizes)}")
@@ -96,6 +99,10 @@ class MLP:
             if s < 1:
                 raise ValueError(f"sizes must be positive layer widths, got {list(sizes)}")
             clean.append(int(s))
+        n_params = sum(a * b + b for a, b in zip(clean[:-1], clean[1:]))
+        if n_params > _MAX_PARAMS:
+            raise ValueError(f"sizes {clean} give {n_params} parameters, more than the "
+                             f"{_MAX_PARAMS} one float64 parameter vector may hold here")
         self.sizes = tuple(clean)
         self.activation = check_choice(activation, "activation", _ACTIVATIONS)
         self.objective = check_choice(loss, "loss", _LOSSES)
@@ -163,10 +170,17 @@ class MLP:
 
     def flatten(self, layers):
         """Inverse of :meth:`unflatten`: a list of (W, b) -> ndarray of shape (n_params,)."""
-        if len(layers) != len(self.sizes) - 1:
-            raise ValueError(f"layers must hold {len(self.sizes) - 1} (W, b) pairs, got {len(layers)}")
+        n_layers = len(self.sizes) - 1
+        if isinstance(layers, (str, bytes, np.ndarray)) or not hasattr(layers, "__len__"):
+            raise TypeError(f"layers must be a list of {n_layers} (W, b) pairs, "
+                            f"got {type(layers).__name__}")
+        if len(layers) != n_layers:
+            raise ValueError(f"layers must hold {n_layers} (W, b) pairs, got {len(layers)}")
         parts = []
-        for k, (W, b) in enumerate(layers):
+        for k, pair in enumerate(layers):
+            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise TypeError(f"layers[{k}] must be a (W, b) pair, got {type(pair).__name__}")
+            W, b = pair
             n_in, n_out = self.sizes[k], self.sizes[k + 1]
             W = as_float_array(W, f"layers[{k}] W", ndim=2, finite=False)
             b = as_float_array(b, f"layers[{k}] b", ndim=1, finite=False)
@@ -198,10 +212,7 @@ class MLP:
         rng = rng_from(seed)
         scheme = check_choice(scheme, "scheme", _SCHEMES)
         scale = check_positive(scale, "scale", allow_zero=True)
-        if n is not None:
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"n must be a positive integer or None, got {n!r}")
-        m = 1 if n is None else int(n)
+        m = 1 if n is None else check_int(n, "n", minimum=1)
         theta = np.zeros((m, self.n_params))
         for k in range(len(self.sizes) - 1):
             n_in, n_out = self.sizes[k], self.sizes[k + 1]
@@ -212,7 +223,10 @@ class MLP:
             else:
                 std = scale * np.sqrt(2.0 / n_in)
             sl = slice(self._w_off[k], self._b_off[k])
-            theta[:, sl] = std * rng.standard_normal((m, n_in * n_out))
+            with np.errstate(over="ignore"):
+                theta[:, sl] = std * rng.standard_normal((m, n_in * n_out))
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(f"scale={scale} makes initial weights overflow to inf")
         return theta[0] if n is None else theta
 
     # ------------------------------------------------------------- validation
@@ -237,7 +251,7 @@ class MLP:
         X = self._check_X(X, xname)
         n = X.shape[0]
         if self.objective == "cross_entropy":
-            y_arr = np.asarray(y)
+            y_arr = as_array(y, yname)
             if y_arr.ndim != 1 or y_arr.shape[0] != n:
                 raise ValueError(f"{yname} must hold one class label per row of {xname}: expected "
                                  f"shape ({n},), got {y_arr.shape}")
@@ -258,7 +272,8 @@ class MLP:
                 yf = yf[:, None]
             if yf.shape != (n, self.n_outputs):
                 raise ValueError(f"{yname} must have shape ({n},) or ({n}, {self.n_outputs}) for "
-                                 f"{self.n_outputs} outputs, got {np.shape(y)}")
+                                 f"the {n} rows of {xname} and {self.n_outputs} outputs, "
+                                 f"got {np.shape(y)}")
             yf = np.ascontiguousarray(yf)
             yi = np.zeros(n, dtype=np.int64)
         return X, yi, yf
@@ -363,7 +378,7 @@ class MLP:
         return out[0] if single else out
 
     # ----------------------------------------------------------- tangent map
-    def _tangent(self, theta, v, X, y, lr, name="v"):
+    def _tangent(self, theta, v, X, y, lr, name="v", want_grad=False):
         theta = self._check_theta(theta, allow_ensemble=False)[0]
         X, yi, yf = self._check_data(X, y)
         V = as_float_array(v, name, ndim=(1, 2), finite=False)
@@ -371,25 +386,43 @@ class MLP:
             raise ValueError(f"{name} must have {self.n_params} rows (one per parameter), "
                              f"got shape {V.shape}")
         single = V.ndim == 1
-        V2 = V[:, None] if single else V
-        k = V2.shape[1]
+        out, g = self._tangent_kernel(theta, V[:, None] if single else V, X, yi, yf, lr,
+                                      want_grad)
+        return (out[:, 0].copy() if single else out), g
+
+    def _tangent_kernel(self, theta, V, X, yi, yf, lr, want_grad):
+        """``V - lr H V`` (``H V`` when ``lr == 0``) and the gradient, on checked arrays.
+
+        ``theta`` (n_params,) and ``V`` (n_params, k) float64; ``X, yi, yf`` from
+        :meth:`_check_data`. Returns ``(out, g)``; ``g`` is empty unless ``want_grad``.
+        """
+        k = V.shape[1]
+        g = np.empty(self.n_params) if want_grad else np.empty(0)
         if k == 0:
-            return V.copy()
+            if want_grad:
+                g = self.grad(theta, X, yi if self.objective == "cross_entropy" else yf)
+            return V.copy(), g
+        tile = _blocks.tile_for(self.n_params)
         # parallel blocks of directions only when the work dwarfs a thread launch
         work = X.shape[0] * self.n_params * k
-        n_blocks = 1 if work < _PARALLEL_WORK else min(k // 16 + 1, 2 * max(1, _num_threads()))
+        if work < _PARALLEL_WORK:
+            Vc = np.ascontiguousarray(V)
+            out = np.empty_like(Vc)
+            hvp_lanes(theta, Vc, *self._kernel_args(), X, yi, yf, float(lr), out, g,
+                      want_grad, tile)
+            return out, g
+        n_blocks = min(k // 16 + 1, 2 * max(1, _num_threads()))
         width = -(-k // n_blocks)
+        width = -(-width // 4) * 4  # lane rows a multiple of one AVX2 vector
         n_blocks = -(-k // width)
         pad = n_blocks * width - k
-        Vp = np.concatenate([V2, np.zeros((self.n_params, pad))], axis=1) if pad else V2
+        Vp = np.concatenate([V, np.zeros((self.n_params, pad))], axis=1) if pad else V
         Vb = np.ascontiguousarray(Vp.reshape(self.n_params, n_blocks, width).transpose(1, 0, 2))
         outb = np.empty_like(Vb)
-        if n_blocks == 1:
-            hvp_lanes(theta, Vb[0], *self._kernel_args(), X, yi, yf, float(lr), outb[0])
-        else:
-            hvp_blocks(theta, Vb, *self._kernel_args(), X, yi, yf, float(lr), outb)
+        hvp_blocks(theta, Vb, *self._kernel_args(), X, yi, yf, float(lr), outb, g, want_grad,
+                   tile)
         out = outb.transpose(1, 0, 2).reshape(self.n_params, n_blocks * width)[:, :k]
-        return out[:, 0].copy() if single else np.ascontiguousarray(out)
+        return np.ascontiguousarray(out), g
 
     def hvp(self, theta, v, X, y):
         """Exact Hessian-vector product ``H(theta) v`` (Pearlmutter's R-operator).
@@ -417,11 +450,11 @@ class MLP:
         .. [1] B. A. Pearlmutter, "Fast exact multiplication by the Hessian",
            Neural Computation 6, 147-160 (1994).
         """
-        return self._tangent(theta, v, X, y, 0.0)
+        return self._tangent(theta, v, X, y, 0.0)[0]
 
     def hessian(self, theta, X, y):
         """Full Hessian of the loss, ndarray of shape (n_params, n_params) (``n_params`` HVPs)."""
-        H = self._tangent(theta, np.eye(self.n_params), X, y, 0.0)
+        H = self._tangent(theta, np.eye(self.n_params), X, y, 0.0)[0]
         return 0.5 * (H + H.T)
 
     def jvp_map(self, theta, V, X, y, lr):
@@ -445,7 +478,37 @@ class MLP:
         ndarray of the shape of ``V``
         """
         lr = check_positive(lr, "lr")
-        return self._tangent(theta, V, X, y, lr, name="V")
+        return self._tangent(theta, V, X, y, lr, name="V")[0]
+
+    def step_tangent(self, theta, V, X, y, lr):
+        """One GD step and its tangent map in one pass over the data.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        V : ndarray of shape (n_params,) or (n_params, k)
+        X : ndarray of shape (n_samples, n_inputs)
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        lr : float
+            Learning rate, > 0.
+
+        Returns
+        -------
+        theta_next : ndarray of shape (n_params,)
+            ``theta - lr * grad L(theta)``, bitwise the step of :func:`netchaos.train`.
+        JV : ndarray of the shape of ``V``
+            ``V - lr * H(theta) V``, as :meth:`jvp_map`.
+
+        Notes
+        -----
+        The base forward and backward passes that the R-operator needs also
+        give the gradient, so a tangent integration (Lyapunov spectra,
+        covariant vectors) pays for one pass per step instead of two.
+        """
+        lr = check_positive(lr, "lr")
+        JV, g = self._tangent(theta, V, X, y, lr, name="V", want_grad=True)
+        theta = self._check_theta(theta, allow_ensemble=False)[0]
+        return theta - lr * g, JV
 
 
 def _activate_numpy(name, z):

@@ -49,7 +49,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_float_array, check_int, check_positive, rng_from
+from ._validate import as_float_array, check_choice, check_int, check_positive, rng_from
+from .model import _SCHEMES
 
 __all__ = [
     "SpectrumResult",
@@ -374,8 +375,10 @@ class FTLELossResult:
         -------
         bool ndarray of shape (m,)
         """
-        f = np.asarray(ftle, dtype=float)
+        f = as_float_array(ftle, "ftle", ndim=(1, 2), finite=False)
         if f.ndim == 2:
+            if f.shape[1] == 0:
+                raise ValueError(f"ftle must have at least one column, got shape {f.shape}")
             f = f[:, 0]
         return self.direction * (f - self.ftle_threshold) > 0
 
@@ -428,10 +431,28 @@ def _check_k(k, n, name="k"):
     return check_int(k, name, minimum=1, maximum=n)
 
 
+def _householder_qr(M):
+    """Reduced Householder QR through LAPACK's dgeqrf and dorgqr (``numpy.linalg.qr``'s
+    algorithm without its wrapper overhead); falls back to numpy for non-finite input."""
+    n, k = M.shape
+    if k > n or not np.isfinite(M).all():
+        return np.linalg.qr(M)
+    from scipy.linalg import lapack
+
+    qr, tau, _, info = lapack.dgeqrf(np.asfortranarray(M))
+    if info != 0:
+        return np.linalg.qr(M)
+    R = np.triu(qr[:k, :k])
+    Q, _, info = lapack.dorgqr(qr, tau)
+    if info != 0:
+        return np.linalg.qr(M)
+    return np.ascontiguousarray(Q), R
+
+
 def _qr_positive(M):
     """Reduced QR of M (n, k) with a non-negative diagonal of R; also ``ln R_ii``.
 
-    Householder QR (LAPACK through ``numpy.linalg.qr``) in general; for a few
+    Householder QR (LAPACK dgeqrf + dorgqr) in general; for a few
     columns, Gram-Schmidt with one full re-orthogonalisation ("twice is
     enough"), orthogonal to working precision for any numerically full-rank M
     and much cheaper than a LAPACK call on tiny matrices.
@@ -460,7 +481,7 @@ def _qr_positive(M):
             Q[:, j] = v / r
         else:
             return Q, R, np.log(R.diagonal())
-    Q, R = np.linalg.qr(M)
+    Q, R = _householder_qr(M)
     d = R.diagonal().copy()
     neg = d < 0
     if neg.any():
@@ -473,13 +494,15 @@ def _qr_positive(M):
 class _MapSystem:
     """A map with its tangent action: ``advance(x) -> x'`` and ``tangent(x, Q) -> J(x) Q``."""
 
-    def __init__(self, advance, tangent, x0, lr, label):
+    def __init__(self, advance, tangent, x0, lr, label, both=None):
         self.advance = advance
         self.tangent = tangent
         self.x0 = x0
         self.n = x0.shape[0]
         self.lr = lr
         self.label = label
+        # ``both(x, Q) -> (x', J(x) Q)`` in one pass when the map offers it
+        self.both = both
 
 
 def _make_system(model, data, theta, lr, step, jacobian, x0):
@@ -514,7 +537,14 @@ def _make_system(model, data, theta, lr, step, jacobian, x0):
         def tangent(th, Q):
             return model.jvp_map(th, Q, X, y, lr)
 
-        return _MapSystem(advance, tangent, theta.copy(), lr, "GD")
+        Xc, yi, yf = model._check_data(X, y)
+
+        def both(th, Q):
+            # data checked once above; the kernel directly
+            JQ, g = model._tangent_kernel(th, Q, Xc, yi, yf, lr, True)
+            return th - lr * g, JQ
+
+        return _MapSystem(advance, tangent, theta.copy(), lr, "GD", both=both)
 
     for value, name in ((data, "data"), (theta, "theta"), (lr, "lr")):
         if value is not None:
@@ -589,8 +619,11 @@ def _run_qr(system, x, Q, ends, t_offset, bar, keep_q=False, keep_q_blocks=None)
     Q_good, x_good = Q, x
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for t in range(n_iter):
-            M = system.tangent(x, M)
-            x_new = system.advance(x)
+            if system.both is not None:
+                x_new, M = system.both(x, M)
+            else:
+                M = system.tangent(x, M)
+                x_new = system.advance(x)
             if not np.isfinite(x_new).all():
                 diverged_at = t_offset + t + 1
                 break
@@ -1079,8 +1112,10 @@ def sharpness(model, theta, X, y, method="lanczos", k=1, tol=1e-10, maxiter=None
     -------
     float or ndarray of shape (k,)
         The top eigenvalue for ``k=1``, else the ``k`` largest, descending. NaN
-        if ``theta`` is not finite. A RuntimeWarning is issued, with the best
-        estimate returned, when the iteration does not converge.
+        if ``theta`` is not finite or a Hessian-vector product overflows (a
+        trajectory at the edge of a divergence), without a warning. A
+        RuntimeWarning is issued, with the best estimate returned, when the
+        iteration does not converge.
 
     Notes
     -----
@@ -1123,18 +1158,35 @@ def sharpness(model, theta, X, y, method="lanczos", k=1, tol=1e-10, maxiter=None
     rng = rng_from(seed)
     # validates X, y (named in the messages) before any iteration
     model.loss(np.zeros(n), X, y)
+    nan = float("nan") if k == 1 else np.full(k, np.nan)
     if not np.all(np.isfinite(theta)):
-        return float("nan") if k == 1 else np.full(k, np.nan)
+        return nan
 
     def matvec(V):
-        return model.hvp(theta, V, X, y)
+        out = model.hvp(theta, V, X, y)
+        if not np.all(np.isfinite(out)):   # overflow at the edge of a divergence
+            raise _NonFiniteHessian
+        return out
 
+    try:
+        return _top_eigenvalues(matvec, n, k, method, tol, maxiter, rng)
+    except _NonFiniteHessian:
+        return nan
+
+
+class _NonFiniteHessian(Exception):
+    """A Hessian-vector product overflowed: the sharpness is NaN."""
+
+
+def _top_eigenvalues(matvec, n, k, method, tol, maxiter, rng):
+    """The ``k`` largest eigenvalues of the Hessian behind ``matvec`` (checked arguments)."""
     if k >= n:
-        vals = np.linalg.eigvalsh(model.hessian(theta, X, y))[::-1][:k]
+        H = matvec(np.eye(n))
+        vals = np.linalg.eigvalsh(0.5 * (H + H.T))[::-1][:k]
     elif method == "lanczos":
         from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-        op = LinearOperator((n, n), matvec=lambda v: model.hvp(theta, np.ravel(v), X, y),
+        op = LinearOperator((n, n), matvec=lambda v: matvec(np.ravel(v)),
                             matmat=matvec, dtype=np.float64)
         v0 = rng.standard_normal(n)
         try:
@@ -1142,7 +1194,7 @@ def sharpness(model, theta, X, y, method="lanczos", k=1, tol=1e-10, maxiter=None
                          return_eigenvectors=False)
         except ArpackNoConvergence as exc:
             warnings.warn(f"sharpness: Lanczos (ARPACK) did not converge: {exc}",
-                          RuntimeWarning, stacklevel=2)
+                          RuntimeWarning, stacklevel=3)
             got = np.sort(np.asarray(exc.eigenvalues, dtype=float))[::-1]
             vals = np.full(k, np.nan)
             vals[:min(k, got.size)] = got[:k]
@@ -1151,7 +1203,7 @@ def sharpness(model, theta, X, y, method="lanczos", k=1, tol=1e-10, maxiter=None
         vals, ok = _power_top(matvec, n, k, tol, maxiter or 10_000, rng)
         if not ok:
             warnings.warn("sharpness: power iteration did not reach tol within maxiter; "
-                          "returning the last estimate", RuntimeWarning, stacklevel=2)
+                          "returning the last estimate", RuntimeWarning, stacklevel=3)
     vals = np.asarray(vals, dtype=float)
     return float(vals[0]) if k == 1 else vals
 
@@ -1321,6 +1373,8 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     t_early = check_int(t_early, "t_early", minimum=1)
     t_final = check_int(t_final, "t_final", minimum=0)
     k = check_int(k, "k", minimum=1, maximum=model.n_params)
+    init_scale = check_positive(init_scale, "init_scale", allow_zero=True, maximum=1e300)
+    init_scheme = check_choice(init_scheme, "init_scheme", _SCHEMES)
     if loss_threshold is not None:
         if isinstance(loss_threshold, bool) or not isinstance(loss_threshold, numbers.Real):
             raise TypeError(f"loss_threshold must be a real number, got "

@@ -117,6 +117,7 @@ def _warmup():
                 m.hessian(th, X, y)
                 m.jvp_map(th, th, X, y, 0.1)
                 m.jvp_map(th, np.stack([th, th], axis=1), X, y, 0.1)
+                m.step_tangent(th, np.stack([th, th], axis=1), X, y, 0.1)
 
 
 # --------------------------------------------------------------------------
@@ -243,6 +244,24 @@ def test_jvp_map_is_identity_minus_lr_hessian(pb, lr, k):
     # and against the finite-difference Hessian of the reference
     expect_fd = V - lr * pb.fd_hvp(V)
     np.testing.assert_allclose(out, expect_fd, rtol=0, atol=1e-5 * _scale(V, expect_fd))
+
+
+@settings(max_examples=100, **SETTINGS)
+@given(problems(), st.sampled_from([0.1, 1.0, 3.7]), st.integers(0, 9))
+def test_step_tangent_is_the_train_step_and_the_tangent_map(pb, lr, k):
+    """One pass gives the GD step bitwise as nc.train takes it, and J V as jvp_map."""
+    m = pb.model()
+    V = pb.rng.normal(size=(pb.P, k))
+    theta_next, JV = m.step_tangent(pb.theta, V, pb.X, pb.y, lr)
+    tr = nc.train(m, (pb.X, pb.y), pb.theta, lr, 1, record="final")
+    np.testing.assert_array_equal(theta_next, tr.theta)
+    assert JV.shape == (pb.P, k)
+    if k:
+        ref = m.jvp_map(pb.theta, V, pb.X, pb.y, lr)
+        np.testing.assert_allclose(JV, ref, rtol=0, atol=1e-13 * _scale(V, ref))
+    # against the independent reference too
+    np.testing.assert_allclose(theta_next, pb.theta - lr * pb.ref_grad(), rtol=0,
+                               atol=1e-12 * _scale(pb.theta, lr * pb.ref_grad()))
 
 
 @settings(max_examples=120, **SETTINGS)

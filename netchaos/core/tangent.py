@@ -19,161 +19,243 @@ plus ``l2 V`` on the weights.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
-from .elementwise import LOSS_CROSS_ENTROPY, d2act, dact
-from .mlp import forward_lanes, make_work
+from .elementwise import LOSS_CROSS_ENTROPY, d2act, dact, fma
+from .mlp import backward_lanes, forward_lanes, head_lanes, make_work
 
 
 @njit(cache=True, error_model="numpy")
 def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-              X, yi, yf, lr, out):
-    """``out = H V`` (``lr == 0``) or ``out = V - lr H V`` (``lr > 0``).
+              X, yi, yf, lr, out, g, want_grad, tile):
+    """``out = H V`` (``lr == 0``) or ``out = V - lr H V`` (``lr > 0``), and the gradient.
 
     Parameters
     ----------
     theta : ndarray of shape (n_params,)
     V, out : ndarray of shape (n_params, n_lanes)
+        Directions as columns (C-contiguous); ``out`` receives the result.
     X : ndarray of shape (n_samples, n_in)
     yi : int64 ndarray of shape (n_samples,)
     yf : ndarray of shape (n_samples, n_out)
+    lr : float
+    g : ndarray of shape (n_params,)
+        Receives the gradient of the loss when ``want_grad``.
+    want_grad : bool
+    tile : int
+        Samples per pass of the base (one-lane) forward and backward passes.
+
+    Notes
+    -----
+    The base pass is :func:`forward_lanes`, :func:`head_lanes` and
+    :func:`backward_lanes` with one lane, tile by tile: ``g`` is bitwise the
+    gradient of the trajectory kernels, so a tangent integration follows
+    exactly the trajectory of :func:`netchaos.train`. The R-passes then run
+    per sample over flat lane rows (direction ``q`` of row ``r`` at
+    ``r * L + q``) with unsigned offsets, so the inner loops vectorise.
     """
     P = theta.shape[0]
     L = V.shape[1]
     nl = sizes.shape[0] - 1
     n_out = sizes[nl]
     N = X.shape[0]
-    n_rows = 0
-    for k in range(1, nl + 1):
-        n_rows += sizes[k]
+    n_rows = ro[nl]
     scale = 1.0 / N if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (N * n_out)
-    A, _, scr, ti = make_work(sizes, 1, 1)
-    one = np.zeros(1, dtype=np.int64)
-    dl = np.empty(n_rows)  # base deltas
-    RZ = np.empty((n_rows, L))
-    RA = np.empty((n_rows, L))
-    RD = np.empty((n_rows, L))
-    RS = np.empty(L)
+    v = V.reshape(P * L)
+    o = out.reshape(P * L)
+    A, D, scr, ti = make_work(sizes, 1, tile)
+    tf = scr[0]
+    sg = scr[1]
+    s2 = scr[2]
+    mx = scr[3]
+    s1 = scr[4]
+    lossacc = np.zeros(1)
+    prod = np.ones(1)
+    hits = np.zeros(1)
+    tidx = np.empty(tile, dtype=np.int64)
+    gb_ = np.zeros(P)
     pr = np.empty(n_out)
-    for p in range(P):
-        for q in range(L):
-            out[p, q] = 0.0
+    RZ = np.empty(n_rows * L)
+    RA = np.empty(n_rows * L)
+    RD = np.empty(n_rows * L)
+    RS = np.empty(L)
+    for e in range(P * L):
+        o[e] = 0.0
     oo_out = ro[nl - 1]
-    for n in range(N):
-        x = X[n]
-        one[0] = n
-        forward_lanes(theta, 1, sizes, w_off, b_off, ro, n_rows, act, X, one, 1, A, scr[0], ti,
-                      scr[2])
-        # R forward
-        for k in range(nl):
-            nin = sizes[k]
-            nout = sizes[k + 1]
-            wo = w_off[k]
-            bo = b_off[k]
-            oo = ro[k]
-            for j in range(nout):
-                for q in range(L):
-                    RZ[oo + j, q] = V[bo + j, q]
-            if k == 0:
-                for i in range(nin):
-                    xi = x[i]
+    m0 = 0
+    while m0 < N:
+        ns = min(tile, N - m0)
+        for s in range(ns):
+            tidx[s] = m0 + s
+        forward_lanes(theta, 1, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)
+        for s in range(ns):
+            n = tidx[s]
+            head_lanes(loss_code, A, D, s * n_rows + oo_out, n_out, 1, yi[n], yf, n, scale,
+                       lossacc, prod, hits, False, tf, ti, sg, mx, s1)
+            prod[0] = 1.0  # the loss itself is not needed
+        # hidden deltas into D, the gradient into gb_
+        backward_lanes(theta, 1, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, D, gb_)
+        for s in range(ns):
+            n = tidx[s]
+            x = X[n]
+            sb = s * n_rows
+            # R forward: RZ_k = RA_{k-1} W_k + a_{k-1} V_W + V_b ; RA_k = f'(z_k) RZ_k
+            for k in range(nl):
+                nin = sizes[k]
+                nout = sizes[k + 1]
+                m = nout * L
+                oo = uint64(ro[k] * L)
+                vb = uint64(b_off[k] * L)
+                for e in range(m):
+                    u = uint64(e)
+                    RZ[oo + u] = v[vb + u]
+                # inputs two at a time: one store of RZ per pair
+                i0 = nin % 2
+                if k == 0:
+                    if i0:
+                        xi = x[0]
+                        vw = uint64(w_off[k] * L)
+                        for e in range(m):
+                            u = uint64(e)
+                            RZ[oo + u] = fma(xi, v[vw + u], RZ[oo + u])
+                    for i in range(i0, nin, 2):
+                        xa = x[i]
+                        xb = x[i + 1]
+                        va = uint64((w_off[k] + i * nout) * L)
+                        vb2 = uint64(va + m)
+                        for e in range(m):
+                            u = uint64(e)
+                            RZ[oo + u] = fma(xb, v[vb2 + u], fma(xa, v[va + u], RZ[oo + u]))
+                else:
+                    if i0:
+                        ai = A[sb + ro[k - 1]]
+                        ri = uint64(ro[k - 1] * L)
+                        for j in range(nout):
+                            w = w_off[k] + j
+                            wij = theta[w]
+                            vw = uint64(w * L)
+                            rj = uint64((ro[k] + j) * L)
+                            for q in range(L):
+                                u = uint64(q)
+                                RZ[rj + u] = fma(ai, v[vw + u], fma(wij, RA[ri + u], RZ[rj + u]))
+                    for i in range(i0, nin, 2):
+                        aa = A[sb + ro[k - 1] + i]
+                        ab = A[sb + ro[k - 1] + i + 1]
+                        ra = uint64((ro[k - 1] + i) * L)
+                        rb = uint64(ra + L)
+                        for j in range(nout):
+                            wa = w_off[k] + i * nout + j
+                            wb = wa + nout
+                            wija = theta[wa]
+                            wijb = theta[wb]
+                            va = uint64(wa * L)
+                            vb2 = uint64(wb * L)
+                            rj = uint64((ro[k] + j) * L)
+                            for q in range(L):
+                                u = uint64(q)
+                                z = fma(aa, v[va + u], fma(wija, RA[ra + u], RZ[rj + u]))
+                                RZ[rj + u] = fma(ab, v[vb2 + u], fma(wijb, RA[rb + u], z))
+                if k < nl - 1:
                     for j in range(nout):
-                        w = wo + i * nout + j
+                        da = dact(act, A[sb + ro[k] + j])
+                        rj = uint64((ro[k] + j) * L)
                         for q in range(L):
-                            RZ[oo + j, q] += xi * V[w, q]
+                            u = uint64(q)
+                            RA[rj + u] = da * RZ[rj + u]
+            # R of the output deltas
+            ob = uint64(oo_out * L)
+            if loss_code == LOSS_CROSS_ENTROPY:
+                # softmax of the output pre-activations (still in A)
+                zm = A[sb + oo_out]
+                for c in range(1, n_out):
+                    zm = max(zm, A[sb + oo_out + c])
+                ssum = 0.0
+                for c in range(n_out):
+                    pr[c] = math.exp(A[sb + oo_out + c] - zm)
+                    ssum += pr[c]
+                for q in range(L):
+                    RS[q] = 0.0
+                for c in range(n_out):
+                    pr[c] /= ssum
+                    cb = uint64((oo_out + c) * L)
+                    for q in range(L):
+                        u = uint64(q)
+                        RS[q] = fma(pr[c], RZ[cb + u], RS[q])
+                for c in range(n_out):
+                    sp = scale * pr[c]
+                    cb = uint64((oo_out + c) * L)
+                    for q in range(L):
+                        u = uint64(q)
+                        RD[cb + u] = sp * (RZ[cb + u] - RS[q])
             else:
-                io = ro[k - 1]
-                for i in range(nin):
-                    ai = A[io + i]
-                    for j in range(nout):
-                        w = wo + i * nout + j
-                        wij = theta[w]
+                for e in range(n_out * L):
+                    u = uint64(e)
+                    RD[ob + u] = (2.0 * scale) * RZ[ob + u]
+            # R backward
+            for k in range(nl - 1, -1, -1):
+                nin = sizes[k]
+                nout = sizes[k + 1]
+                m = nout * L
+                oo = uint64(ro[k] * L)
+                gb = uint64(b_off[k] * L)
+                for e in range(m):
+                    u = uint64(e)
+                    o[gb + u] += RD[oo + u]
+                if k == 0:
+                    for i in range(nin):
+                        xi = x[i]
+                        gw = uint64((w_off[k] + i * nout) * L)
+                        for e in range(m):
+                            u = uint64(e)
+                            o[gw + u] = fma(xi, RD[oo + u], o[gw + u])
+                else:
+                    for i in range(nin):
+                        ai = A[sb + ro[k - 1] + i]
+                        ri = uint64((ro[k - 1] + i) * L)
+                        si = 0.0
                         for q in range(L):
-                            RZ[oo + j, q] += ai * V[w, q] + wij * RA[io + i, q]
-            if k < nl - 1:
-                for j in range(nout):
-                    da = dact(act, A[oo + j])
-                    for q in range(L):
-                        RA[oo + j, q] = da * RZ[oo + j, q]
-        # output deltas and their R derivatives
-        if loss_code == LOSS_CROSS_ENTROPY:
-            m = A[oo_out]
-            for c in range(1, n_out):
-                m = max(m, A[oo_out + c])
-            s = 0.0
-            for c in range(n_out):
-                pr[c] = math.exp(A[oo_out + c] - m)
-                s += pr[c]
-            for c in range(n_out):
-                pr[c] /= s
-                dl[oo_out + c] = scale * (pr[c] - (1.0 if c == yi[n] else 0.0))
-            for q in range(L):
-                RS[q] = 0.0
-            for c in range(n_out):
-                for q in range(L):
-                    RS[q] += pr[c] * RZ[oo_out + c, q]
-            for c in range(n_out):
-                sp = scale * pr[c]
-                for q in range(L):
-                    RD[oo_out + c, q] = sp * (RZ[oo_out + c, q] - RS[q])
-        else:
-            for c in range(n_out):
-                dl[oo_out + c] = 2.0 * scale * (A[oo_out + c] - yf[n, c])
-                for q in range(L):
-                    RD[oo_out + c, q] = 2.0 * scale * RZ[oo_out + c, q]
-        # R backward
-        for k in range(nl - 1, -1, -1):
-            nin = sizes[k]
-            nout = sizes[k + 1]
-            wo = w_off[k]
-            bo = b_off[k]
-            oo = ro[k]
-            for j in range(nout):
-                for q in range(L):
-                    out[bo + j, q] += RD[oo + j, q]
-            if k == 0:
-                for i in range(nin):
-                    xi = x[i]
-                    for j in range(nout):
-                        w = wo + i * nout + j
+                            RS[q] = 0.0
+                        for j in range(nout):
+                            w = w_off[k] + i * nout + j
+                            wij = theta[w]
+                            dj = D[sb + ro[k] + j]
+                            si = fma(wij, dj, si)
+                            vw = uint64(w * L)
+                            rj = uint64((ro[k] + j) * L)
+                            for q in range(L):
+                                u = uint64(q)
+                                rdj = RD[rj + u]
+                                o[vw + u] = fma(ai, rdj, fma(RA[ri + u], dj, o[vw + u]))
+                                RS[q] = fma(v[vw + u], dj, fma(wij, rdj, RS[q]))
+                        da = dact(act, ai)
+                        c2 = d2act(act, ai, da) * si
                         for q in range(L):
-                            out[w, q] += xi * RD[oo + j, q]
-            else:
-                io = ro[k - 1]
-                for i in range(nin):
-                    ai = A[io + i]
-                    si = 0.0
-                    for q in range(L):
-                        RS[q] = 0.0
-                    for j in range(nout):
-                        w = wo + i * nout + j
-                        wij = theta[w]
-                        dj = dl[oo + j]
-                        si += wij * dj
-                        for q in range(L):
-                            out[w, q] += ai * RD[oo + j, q] + RA[io + i, q] * dj
-                            RS[q] += V[w, q] * dj + wij * RD[oo + j, q]
-                    da = dact(act, ai)
-                    dda = d2act(act, ai, da)
-                    dl[io + i] = da * si
-                    c2 = dda * si
-                    for q in range(L):
-                        RD[io + i, q] = c2 * RZ[io + i, q] + da * RS[q]
+                            u = uint64(q)
+                            RD[ri + u] = fma(c2, RZ[ri + u], da * RS[q])
+        m0 += ns
     if l2 != 0.0:
         for p in range(P):
             if wmask[p]:
+                po = uint64(p * L)
                 for q in range(L):
-                    out[p, q] += l2 * V[p, q]
-    if lr != 0.0:
+                    o[po + uint64(q)] = fma(l2, v[po + uint64(q)], o[po + uint64(q)])
+                gb_[p] += l2 * theta[p]
+    if want_grad:
         for p in range(P):
-            for q in range(L):
-                out[p, q] = V[p, q] - lr * out[p, q]
+            g[p] = gb_[p]
+    if lr != 0.0:
+        for e in range(P * L):
+            u = uint64(e)
+            o[u] = v[u] - lr * o[u]
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def hvp_blocks(theta, Vb, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-               X, yi, yf, lr, outb):
-    """:func:`hvp_lanes` over blocks of directions ``Vb`` (n_blocks, n_params, n_lanes), in parallel."""
+               X, yi, yf, lr, outb, g, want_grad, tile):
+    """:func:`hvp_lanes` over blocks of directions ``Vb`` (n_blocks, n_params, n_lanes), in parallel.
+
+    The gradient (``want_grad``) is taken from block 0.
+    """
     for b in prange(Vb.shape[0]):
         hvp_lanes(theta, Vb[b], sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                  X, yi, yf, lr, outb[b])
+                  X, yi, yf, lr, outb[b], g, want_grad and b == 0, tile)
