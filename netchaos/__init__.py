@@ -7,6 +7,7 @@ map ``I - lr * H``.
 """
 
 from . import datasets  # noqa: F401
+from .io import load, save
 from .model import MLP
 from .spectra import (
     CLVResult,
@@ -61,6 +62,6 @@ __all__ = [
     "ftle_vs_final_loss", "SpectrumResult", "CLVResult", "SharpnessSeries", "FTLELossResult",
     "acf", "kantz", "rosenstein", "laminar_phases", "dominant_period", "laminar_length_stats",
     "delay_embed", "ACFResult", "KantzResult", "RosensteinResult", "LaminarResult",
-    "LaminarLengthStats", "validate", "ValidationReport",
+    "LaminarLengthStats", "validate", "ValidationReport", "save", "load",
     "__version__",
 ]

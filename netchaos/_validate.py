@@ -4,15 +4,22 @@ import numbers
 
 import numpy as np
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def as_array(value, name):
+    """``numpy.asarray(value)``, with a TypeError naming ``name`` for ragged or odd input."""
+    try:
+        return np.asarray(value)
+    except Exception as exc:  # ragged lists etc.
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+
 
 def as_float_array(value, name, ndim=None, finite=True):
     """Return ``value`` as a C-contiguous float64 array, checking its dimension and finiteness."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged lists etc.
-        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    arr = as_array(value, name)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
@@ -37,17 +44,28 @@ def check_int(value, name, minimum=None, maximum=None):
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError(f"{name} must fit in a 64-bit integer, got {value}")
     return value
 
 
-def check_positive(value, name, allow_zero=False):
-    """Return ``value`` as a finite float > 0 (or >= 0)."""
+def check_bool(value, name):
+    """Return ``value`` as a Python bool; only True/False (or numpy bools) are accepted."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def check_positive(value, name, allow_zero=False, maximum=None):
+    """Return ``value`` as a finite float > 0 (or >= 0), at most ``maximum`` if given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}, got {value}")
     return value
 
 
@@ -63,9 +81,11 @@ def check_choice(value, name, choices):
 
 
 def rng_from(seed, name="seed"):
-    """A ``numpy.random.Generator`` from an int, a Generator, or None."""
+    """A ``numpy.random.Generator`` from an int, a Generator, a SeedSequence or None."""
     if isinstance(seed, np.random.Generator):
         return seed
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
     if seed is None:
         return np.random.default_rng()
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):

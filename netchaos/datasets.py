@@ -80,7 +80,22 @@ def _check_int(value, name, minimum=None, maximum=None, allow_none=False):
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    if abs(value) >= 2**63:
+        raise ValueError(f"{name} must fit in a 64-bit integer, got {value}")
     return value
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def _rng(seed):
+    """``numpy.random.default_rng(seed)`` for an int >= 0, a Generator, a SeedSequence or None."""
+    if not (seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence))):
+        seed = _check_int(seed, "seed", minimum=0)
+    return np.random.default_rng(seed)
 
 
 def _check_nonneg_float(value, name):
@@ -370,7 +385,7 @@ class Dataset:
 # ---------------------------------------------------------------------------
 def _shuffle_split(X, y, n_train, seed):
     """Shuffle rows with ``default_rng(seed).permutation`` and split at ``n_train``."""
-    perm = np.random.default_rng(seed).permutation(X.shape[0])
+    perm = _rng(seed).permutation(X.shape[0])
     tr, te = perm[:n_train], perm[n_train:]
     return X[tr], y[tr], X[te], y[te]
 
@@ -434,6 +449,7 @@ def iris(seed=0, standardize=False, n_train=120):
     from sklearn.datasets import load_iris
 
     n_train = _check_int(n_train, "n_train", minimum=1, maximum=150)
+    standardize = _check_bool(standardize, "standardize")
     data = load_iris()
     X = np.asarray(data.data, dtype=np.float64)
     y = np.asarray(data.target, dtype=np.int64)
@@ -496,6 +512,8 @@ def digits(seed=0, n_train=1437, standardize=False, scale=True):
     y = np.asarray(data.target, dtype=np.int64)
     n_total = X.shape[0]
     n_train = _check_int(n_train, "n_train", minimum=1, maximum=n_total)
+    standardize = _check_bool(standardize, "standardize")
+    scale = _check_bool(scale, "scale")
     if scale:
         X = X / 16.0
     X_tr, y_tr, X_te, y_te = _shuffle_split(X, y, n_train, seed)
@@ -528,9 +546,12 @@ def regression_target(X):
         ``sin(pi * x_0) + 0.5 * sum_{j >= 1} cos(pi * x_j)``.
     """
     X = _check_X(X, "X")
-    y = np.sin(np.pi * X[:, 0])
-    if X.shape[1] > 1:
-        y = y + 0.5 * np.cos(np.pi * X[:, 1:]).sum(axis=1)
+    if X.shape[1] == 0:
+        raise ValueError(f"X must have at least one feature column, got shape {X.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):  # |x| > 5.7e307: pi * x overflows, NaN
+        y = np.sin(np.pi * X[:, 0])
+        if X.shape[1] > 1:
+            y = y + 0.5 * np.cos(np.pi * X[:, 1:]).sum(axis=1)
     return y
 
 
@@ -579,8 +600,11 @@ def regression(n_train=200, n_test=100, noise=0.1, seed=0, n_features=1):
     n_train = _check_int(n_train, "n_train", minimum=1)
     n_test = _check_int(n_test, "n_test", minimum=0)
     n_features = _check_int(n_features, "n_features", minimum=1)
+    if (n_train + n_test) * n_features > 2**40:
+        raise ValueError(f"n_train + n_test = {n_train + n_test} samples of n_features = "
+                         f"{n_features} are more numbers than one float64 array may hold here")
     noise = _check_nonneg_float(noise, "noise")
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     n = n_train + n_test
     X = rng.uniform(-1.0, 1.0, size=(n, n_features))
     y = regression_target(X) + noise * rng.standard_normal(n)
@@ -810,6 +834,7 @@ def mnist(path=None, n_train=None, n_test=None, scale=True):
     """
     n_train = _check_int(n_train, "n_train", minimum=1, allow_none=True)
     n_test = _check_int(n_test, "n_test", minimum=0, allow_none=True)
+    scale = _check_bool(scale, "scale")
 
     source = None
     if path is None:

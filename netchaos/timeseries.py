@@ -286,10 +286,15 @@ class LaminarLengthStats:
 # --------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------
-def _series(series, name="series", min_len=2):
+def _series(series, name="series", min_len=2, squares=False):
     x = as_float_array(series, name, ndim=1)
     if x.size < min_len:
         raise ValueError(f"{name} must have at least {min_len} points, got {x.size}")
+    if squares and x.size and np.max(np.abs(x)) * np.sqrt(x.size) > 1e150:
+        # sums of squared differences would overflow float64
+        raise ValueError(f"{name} has values up to {np.max(np.abs(x)):.3g}, too large for sums of "
+                         "squares in float64; rescale it (exponents and autocorrelations do "
+                         "not depend on the scale)")
     return x
 
 
@@ -444,7 +449,7 @@ def acf(series, nlags=50, n_shuffles=1000, seed=None, alpha=0.05, progress=False
     >>> bool(res.significant[3])
     True
     """
-    x = _series(series, min_len=3)
+    x = _series(series, min_len=3, squares=True)
     n = x.size
     nlags = check_int(nlags, "nlags", minimum=1)
     if nlags >= n:
@@ -812,7 +817,7 @@ def kantz(series, dim=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, th
     >>> bool(abs(res.exponent - np.log(2)) < 0.05), res.significant
     (True, True)
     """
-    x = _series(series, min_len=3)
+    x = _series(series, min_len=3, squares=True)
     dims = _dims(dim)
     delay = check_int(delay, "delay", minimum=1)
     max_steps = check_int(max_steps, "max_steps", minimum=1)
@@ -970,7 +975,7 @@ def rosenstein(series, dim=5, delay=1, min_tsep=None, max_steps=20, fit=None, n_
        chaos in artificial neural network trajectories along training",
        Front. Complex Syst. 2 (2024).
     """
-    x = _series(series, min_len=3)
+    x = _series(series, min_len=3, squares=True)
     dim = check_int(dim, "dim", minimum=1)
     delay = check_int(delay, "delay", minimum=1)
     max_steps = check_int(max_steps, "max_steps", minimum=1)
@@ -1198,6 +1203,8 @@ def laminar_length_stats(lengths):
         raise ValueError("lengths must be positive")
     if np.any(arr != np.round(arr)):
         raise ValueError("lengths must be whole numbers of steps")
+    if np.any(arr >= 2.0**63):
+        raise ValueError("lengths must fit in a 64-bit integer")
     arr = arr.astype(np.int64)
     if arr.size == 0:
         return LaminarLengthStats(n=0, mean=np.nan, std=np.nan, median=np.nan,

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 
 from . import _blocks
-from ._validate import check_int, check_positive, rng_from
+from ._validate import as_array, check_bool, check_int, check_positive, rng_from
 from .core.ensemble import run_block, run_blocks
 
 _RECORD = ("final", "metrics", "params")
@@ -95,7 +95,7 @@ def _batches(rng, n_samples, batch_size, n_rows):
 
 
 def _groups(reference, K):
-    ref = np.asarray(reference)
+    ref = as_array(reference, "reference")
     if ref.shape != (K,) or not np.issubdtype(ref.dtype, np.integer):
         raise ValueError(f"reference must be an integer array of shape ({K},), got "
                          f"{ref.dtype} array of shape {ref.shape}")
@@ -180,8 +180,12 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", minimum=0)
     every = check_int(every, "every", minimum=1)
+    if not isinstance(record, str):
+        raise TypeError(f"record must be a string, one of {_RECORD}, got {type(record).__name__}")
     if record not in _RECORD:
         raise ValueError(f"record must be one of {_RECORD}, got {record!r}")
+    test_metrics = check_bool(test_metrics, "test_metrics")
+    progress = check_bool(progress, "progress")
     arr, single = model._check_theta(theta0, name="theta0")
     X, y, Xte, yte = _split_data(data)
     X, yi, yf = model._check_data(X, y, "X_train" if hasattr(data, "X_train") else "X",

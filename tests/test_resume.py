@@ -1,0 +1,109 @@
+"""A sweep killed with SIGKILL midway resumes from its checkpoint directory and ends
+bitwise identical to an uninterrupted run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+
+import netchaos as nc
+from netchaos import stability
+from test_io import assert_identical
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LRS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
+# each value trains 96 x (1 + 4) trajectories for 200 steps: about half a second on two cores
+KW = dict(steps=200, eps=1e-8, n_init=96, n_pert=4, seed=11, mle={"n_boot": 200})
+MIDWAY = 3  # chunks on disk when the process is killed (at least; it dies in a later one)
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import netchaos as nc
+    checkpoint, lrs, kw = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+    data = nc.datasets.iris(seed=0)
+    nc.lr_sweep(nc.MLP([4, 10, 3]), data, lrs, checkpoint=checkpoint, **kw)
+    print("finished")
+    """
+)
+
+
+def _chunks(directory):
+    if not os.path.isdir(directory):
+        return []
+    return sorted(f for f in os.listdir(directory) if f.startswith("chunk-") and f.endswith(".npz"))
+
+
+def _report(request, lines):
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print()
+        for line in lines:
+            print(line)
+
+
+def test_sigkill_midway_then_resume_is_bitwise_identical(tmp_path, monkeypatch, request):
+    ck = str(tmp_path / "checkpoint")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, ck, json.dumps(LRS), json.dumps(KW)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while len(_chunks(ck)) < MIDWAY:
+            assert proc.poll() is None, f"the sweep process exited early:\n{proc.communicate()[1]}"
+            assert time.monotonic() < deadline, f"fewer than {MIDWAY} chunks within 300 s"
+            time.sleep(0.01)
+        t_midway = time.perf_counter() - t0
+        os.kill(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    t_kill = time.perf_counter() - t0
+    assert proc.returncode == -signal.SIGKILL
+    assert "finished" not in out
+    done = _chunks(ck)
+    n_done = len(done)
+    assert MIDWAY <= n_done < len(LRS), f"killed after {n_done} of {len(LRS)} chunks"
+    assert done == [f"chunk-{i:04d}.npz" for i in range(n_done)]
+    mtimes = {f: os.stat(os.path.join(ck, f)).st_mtime_ns for f in done}
+
+    computed = []
+    real = stability._run_chunk
+
+    def counted(params):
+        computed.append(params["lr"])
+        return real(params)
+
+    monkeypatch.setattr(stability, "_run_chunk", counted)
+    data = nc.datasets.iris(seed=0)
+    model = nc.MLP([4, 10, 3])
+    t1 = time.perf_counter()
+    resumed = nc.lr_sweep(model, data, LRS, checkpoint=ck, resume=True, **KW)
+    t_resume = time.perf_counter() - t1
+    assert computed == LRS[n_done:]                       # finished chunks were reused
+    assert {f: os.stat(os.path.join(ck, f)).st_mtime_ns for f in done} == mtimes
+    assert _chunks(ck) == [f"chunk-{i:04d}.npz" for i in range(len(LRS))]
+    assert not any(f.endswith(".tmp") for f in os.listdir(ck))
+
+    monkeypatch.setattr(stability, "_run_chunk", real)
+    t2 = time.perf_counter()
+    full = nc.lr_sweep(model, data, LRS, **KW)
+    t_full = time.perf_counter() - t2
+    assert_identical(resumed, full)
+    assert np.all(np.isfinite(full.mle[:4]))              # a sweep with real content
+
+    _report(request, [
+        f"kill/resume: {MIDWAY} chunks on disk {t_midway:.2f} s after the start of the sweep "
+        f"process (start-up and import included); SIGKILL, process gone at {t_kill:.2f} s with "
+        f"{n_done}/{len(LRS)} chunks on disk",
+        f"kill/resume: resumed run {t_resume:.2f} s ({len(LRS) - n_done} chunks computed), "
+        f"uninterrupted run {t_full:.2f} s; results bitwise identical",
+    ])
