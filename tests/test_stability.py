@@ -42,7 +42,7 @@ def synthetic(n_pert=1, noise=0.0, seed=0, T=301):
     out = np.empty((LAMS.size, n_pert, T))
     kinks = []
     for i, lam in enumerate(LAMS):
-        base, tk = exp_plateau(lam, T, 1e-7, 5.0)
+        base, tk = exp_plateau(lam, T, 1e-12, 5.0)
         kinks.append(tk)
         scale = rng.uniform(0.5, 2.0, size=(n_pert, 1))  # same kink, different prefactors
         out[i] = scale * base * np.exp(noise * rng.standard_normal((n_pert, T)))
@@ -92,20 +92,25 @@ def test_finite_lyapunov_window_options():
         fl = st.finite_lyapunov(d, **kw)
         np.testing.assert_allclose(fl.exponent, LAMS, atol=1e-10, err_msg=str(kw))
         assert np.all(fl.window[:, 1] - 1 <= kinks)
-    # lambda = 1 saturates after 17 steps: no window of 25 points fits before that
-    fl = st.finite_lyapunov(d, min_window=25)
+    # lambda = 1 saturates after 29 steps: no window of 35 points fits before that
+    fl = st.finite_lyapunov(d, min_window=35)
     np.testing.assert_array_equal(fl.reason, ["ok", "ok", "ok", "too_short"])
     # explicit saturation steps and max_steps bound the windows
-    fl = st.finite_lyapunov(d, saturation=np.array([100, 50, 20, 12]))
+    fl = st.finite_lyapunov(d, saturation=np.array([100, 50, 20, 12]), min_window=10)
     np.testing.assert_array_equal(fl.window[:, 1], [101, 51, 21, 13])
     np.testing.assert_allclose(fl.exponent, LAMS, atol=1e-10)
-    fl = st.finite_lyapunov(d, max_steps=15)
+    fl = st.finite_lyapunov(d, max_steps=15, min_window=10)
     assert fl.log_mean_distance.shape == (4, 16)
     np.testing.assert_allclose(fl.exponent, LAMS, atol=1e-10)
-    # without saturation the plateau enters the fit and biases the slope down
-    fl = st.finite_lyapunov(d, saturation=False)
+    # windows pinned at the last step without saturation detection: the plateau enters the
+    # fit and biases the slope down
+    fl = st.finite_lyapunov(d, saturation=False, lengths=None)
     assert np.all(fl.window[:, 1] == 301)
     assert np.all(fl.exponent < LAMS)
+    # free windows avoid the plateau by themselves (a kinked line has R^2 < 1)
+    fl = st.finite_lyapunov(d, saturation=False)
+    np.testing.assert_allclose(fl.exponent, LAMS, atol=1e-10)
+    assert np.all(fl.window[:, 1] - 1 <= kinks + 1)
 
 
 def test_finite_lyapunov_staircase_average_rate():
@@ -226,7 +231,7 @@ def test_network_mle_bad_input():
 def test_ensemble_shapes_and_perturbations(iris, iris_model):
     eps = 1e-3
     res = st.perturbation_ensemble(iris_model, iris, lr=1.0, steps=15, eps=eps, n_init=20,
-                                   n_pert=10, seed=11)
+                                   n_pert=10, seed=11, record="all")
     P, mask = iris_model.n_params, iris_model.weight_mask
     assert res.distances.shape == (20, 10, 16) and res.distances_l2.shape == (20, 10, 16)
     assert res.loss.shape == (20, 16) and res.perturbed_loss.shape == (20, 10, 16)
@@ -249,6 +254,20 @@ def test_ensemble_shapes_and_perturbations(iris, iris_model):
     # references start at model.init of the init stream, zero biases
     assert np.all(res.theta_start[:, ~mask] == 0.0)
     assert res.n_diverged == 0 and "EnsembleResult" in repr(res)
+
+    # the default keeps only what the exponents need, the same values
+    lean = st.perturbation_ensemble(iris_model, iris, lr=1.0, steps=15, eps=eps, n_init=20,
+                                    n_pert=10, seed=11)
+    assert lean.distances_l2 is None and lean.perturbed_loss is None and lean.record == "distances"
+    np.testing.assert_array_equal(lean.distances, res.distances)
+    np.testing.assert_array_equal(lean.loss, res.loss)
+    # the loss of a perturbed copy at t = 0 is the loss of its perturbed initial condition
+    np.testing.assert_allclose(res.perturbed_loss[:, :, 0],
+                               iris_model.loss((res.theta_start[:, None] + res.delta).reshape(-1, P),
+                                               iris.X_train, iris.y_train).reshape(20, 10),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="record"):
+        st.perturbation_ensemble(iris_model, iris, lr=1.0, steps=2, eps=eps, record="weights")
 
     every = st.perturbation_ensemble(iris_model, iris, lr=1.0, steps=2, eps=eps, n_init=2,
                                      n_pert=2, seed=11, scope="all")
@@ -421,7 +440,17 @@ def test_run_chunk_is_pure(iris, iris_model):
     np.testing.assert_array_equal(one["ensemble"].distances, two["ensemble"].distances)
     np.testing.assert_array_equal(one["ensemble"].distances, sw.results[1e-6].distances)
     np.testing.assert_array_equal(one["fit"].exponent, sw.fits[1e-6].exponent)
-    assert one["mle"].ci == two["mle"].ci == sw.mles[1e-6].ci
+    m1, m2 = st._merge_chunks([one], params), st._merge_chunks([two], params)
+    assert m1["mle"].ci == m2["mle"].ci == sw.mles[1e-6].ci
+    # a block of initial conditions is the slice of the whole ensemble, bit for bit
+    blocks = [st._run_chunk(dict(params, block=b)) for b in ((0, 1), (1, 2))]
+    np.testing.assert_array_equal(blocks[1]["ensemble"].distances,
+                                  sw.results[1e-6].distances[1:])
+    np.testing.assert_array_equal(blocks[0]["ensemble"].theta_final,
+                                  sw.results[1e-6].theta_final[:1])
+    merged = st._merge_chunks(blocks, params)
+    np.testing.assert_array_equal(merged["fit"].exponent, sw.fits[1e-6].exponent)
+    assert merged["ensemble"].n_init == 2 and merged["mle"].ci == sw.mles[1e-6].ci
 
 
 def test_lr_sweep_with_divergence_and_test_metrics(iris_mse):
