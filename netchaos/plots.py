@@ -32,6 +32,20 @@ plot_onset              lambda_nMLE, rho and time to accuracy against the learni
 plot_spectrum           Lyapunov spectrum and running finite-time exponents
 plot_ftle_vs_loss       early finite-time exponent against final loss
 plot_agreement          two estimates of the same quantity against each other
+
+Figures of the teaching notebooks:
+
+plot_loss_curves           training loss of several runs (e.g. learning rates)
+plot_map_exponent          Lyapunov exponent across a family of maps, with one orbit
+plot_tangent_eigenvalues   moduli |1 - lr h_i| of the tangent map's eigenvalues
+plot_displacement_vs_path  per-weight displacement against path length (Fig. 5, right)
+plot_weight_heatmaps       per-weight values (e.g. ablation) as heat maps (Fig. 5, left)
+plot_ensemble_overview     d(t) of one initial condition beside P(Lambda)
+plot_intermittency         laminar phases of a loss series and the ACF of a burst
+plot_period_fractions      laminar fraction per run and candidate period
+plot_lr_detail             distances and test accuracy of the runs of one learning rate
+plot_linearised_decay      post-training distances against the tangent-map prediction
+plot_clv                   covariant-vector angle and local growth rates
 """
 
 import functools
@@ -58,6 +72,17 @@ __all__ = [
     "plot_spectrum",
     "plot_ftle_vs_loss",
     "plot_agreement",
+    "plot_loss_curves",
+    "plot_map_exponent",
+    "plot_tangent_eigenvalues",
+    "plot_displacement_vs_path",
+    "plot_weight_heatmaps",
+    "plot_ensemble_overview",
+    "plot_intermittency",
+    "plot_period_fractions",
+    "plot_lr_detail",
+    "plot_linearised_decay",
+    "plot_clv",
 ]
 
 #: rcParams applied while a figure is built.
@@ -427,8 +452,16 @@ def plot_exponent_histogram(exponents, kept=None, *, bins=30, mle=None, xlabel=N
         kept = res.kept if kept is None else kept
         mle = res.value if mle is None else mle
     lam = _arr(exponents, "exponents", (1,))
-    fin = np.isfinite(lam)
     fig, ax = _figure(figsize=(4.4, 3.0))
+    _draw_exponent_histogram(ax, lam, kept, bins=bins, mle=mle, xlabel=xlabel)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _draw_exponent_histogram(ax, lam, kept=None, bins=30, mle=None, xlabel=None):
+    """Body of plot_exponent_histogram on an existing axis. lam has shape (n,)."""
+    fin = np.isfinite(lam)
     if kept is not None:
         kmask = np.asarray(kept, dtype=bool) & fin
         other = lam[fin & ~kmask]
@@ -450,9 +483,6 @@ def plot_exponent_histogram(exponents, kept=None, *, bins=30, mle=None, xlabel=N
     ax.set_ylabel("count")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 @_styled
@@ -654,6 +684,14 @@ def plot_laminar(t, series, mask, *, period=None, ylabel=None, title=None):
         raise ValueError(f"mask {m.shape} must have the shape of series {x.shape}")
     t = _time_axis(t, x.size)
     fig, ax = _figure(figsize=(6.4, 2.8))
+    _draw_laminar(ax, t, x, m, period=period, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _draw_laminar(ax, t, x, m, period=None, ylabel=None):
+    """Body of plot_laminar on an existing axis: t, x, m of shape (n,)."""
     ax.plot(t, x, color=LOSS, lw=0.5)
     padded = np.concatenate(([False], m, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded)).reshape(-1, 2)
@@ -664,9 +702,6 @@ def plot_laminar(t, series, mask, *, period=None, ylabel=None, title=None):
     ax.set_ylabel(ylabel or _LOSS_LABEL)
     if edges.size:
         ax.legend(frameon=False, loc="upper right")
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 @_styled
@@ -696,6 +731,14 @@ def plot_acf(lags, acf=None, lower=None, upper=None, *, title=None):
     if r.size != k.size:
         raise ValueError(f"acf has {r.size} values but lags has {k.size}")
     fig, ax = _figure(figsize=(4.6, 3.0))
+    _draw_acf(ax, k, r, lower, upper)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _draw_acf(ax, k, r, lower=None, upper=None):
+    """Body of plot_acf on an existing axis: lags k and values r of shape (n,)."""
     if lower is not None and upper is not None:
         ax.fill_between(k, _arr(lower, "lower", (1,)), _arr(upper, "upper", (1,)), color="0.85",
                         lw=0, label="95% shuffled null")
@@ -705,9 +748,6 @@ def plot_acf(lags, acf=None, lower=None, upper=None, *, title=None):
     ax.set_xlabel("lag $\\tau$")
     ax.set_ylabel("autocorrelation")
     ax.legend(frameon=False)
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 @_styled
@@ -885,7 +925,10 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
     tw.set_ylabel(tau_label, color=FIT)
     tw.tick_params(axis="y", colors=FIT)
     tw.spines["right"].set_visible(True)
-    _log_or_linear(bot, "x", x, min_decades=0.5)
+    if _log_or_linear(bot, "x", x, min_decades=0.5) and np.ptp(np.log10(x)) < 2:
+        # a decade or two: label the swept values themselves, not 2x10^0, 3x10^0, ...
+        bot.set_xticks(x, [f"{v:g}" for v in x])
+        bot.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
     if title:
         top.set_title(title)
     return fig
@@ -1034,4 +1077,562 @@ def plot_agreement(x, y, *, xlabel="estimate 1", ylabel="estimate 2", title=None
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# figures of the teaching notebooks
+# ---------------------------------------------------------------------------
+def _rows(a, name):
+    """A 1-D or 2-D array as 2-D rows: shape (T,) -> (1, T)."""
+    a = _arr(a, name, (1, 2))
+    return a[None] if a.ndim == 1 else a
+
+
+def _palette(n, cmap="plasma"):
+    """``n`` distinct colours from a colormap, avoiding its pale end."""
+    cm = mpl.colormaps[cmap]
+    return [cm(0.8 * i / max(1, n - 1)) for i in range(n)]
+
+
+@_styled
+def plot_loss_curves(t, losses, labels=None, *, weight_norms=None, logy=True, title=None):
+    """Training loss of several runs on one axis (e.g. one run per learning rate).
+
+    Parameters
+    ----------
+    t : array_like of shape (T,) or None
+    losses : array_like of shape (T,) or (n_runs, T)
+        Loss at every step (NaN after a divergence leaves a gap).
+    labels : sequence of str of length n_runs, optional
+        Legend entries.
+    weight_norms : array_like of the shape of ``losses``, optional
+        Norm of the weights of each run, drawn in a second panel.
+    logy : bool, default True
+        Logarithmic loss axis (when the losses span at least a decade).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis with one line per run; two with ``weight_norms``.
+    """
+    L = _rows(losses, "losses")
+    t = _time_axis(t, L.shape[1])
+    if labels is not None and len(labels) != L.shape[0]:
+        raise ValueError(f"labels has {len(labels)} entries but losses has {L.shape[0]} rows")
+    W = None
+    if weight_norms is not None:
+        W = _rows(weight_norms, "weight_norms")
+        if W.shape != L.shape:
+            raise ValueError(f"weight_norms {W.shape} must have the shape of losses {L.shape}")
+    ncols = 1 if W is None else 2
+    fig, axes = _figure(1, ncols, figsize=(4.6 * ncols + 0.4, 3.2), squeeze=False)
+    ax = axes[0, 0]
+    colours = _palette(L.shape[0])
+    for i, (row, c) in enumerate(zip(L, colours)):
+        ax.plot(t, row, color=c, lw=0.9, label=None if labels is None else labels[i])
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(_LOSS_LABEL)
+    if logy:
+        _log_or_linear(ax, "y", L)
+    if not np.any(np.isfinite(L)):
+        _no_data(ax)
+    if labels is not None:
+        ax.legend(frameon=False)
+    if W is not None:
+        wax = axes[0, 1]
+        for row, c in zip(W, colours):
+            wax.plot(t, row, color=c, lw=0.9)
+        wax.set_xlabel("step $t$")
+        wax.set_ylabel("weight norm $\\|W\\|$")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def plot_map_exponent(params, exponents, *, orbit=None, param=None, exponent=None,
+                      xlabel="parameter $r$", title=None):
+    """Lyapunov exponent across a one-parameter family of maps, optionally with one orbit.
+
+    Parameters
+    ----------
+    params : array_like of shape (m,)
+        Parameter values (e.g. r of the logistic map ``x -> r x (1 - x)``).
+    exponents : array_like of shape (m,)
+        Largest Lyapunov exponent at each parameter value.
+    orbit : array_like of shape (n,), optional
+        Iterates ``x_0 .. x_{n-1}`` at ``param``, drawn in a second panel.
+    param, exponent : float, optional
+        The current parameter and its exponent, marked in red.
+    xlabel, title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis (exponent against the parameter), two with ``orbit``.
+    """
+    p = _arr(params, "params", (1,))
+    lam = _arr(exponents, "exponents", (1,))
+    if lam.size != p.size:
+        raise ValueError(f"exponents has {lam.size} entries but params has {p.size}")
+    ncols = 2 if orbit is not None else 1
+    fig, axes = _figure(1, ncols, figsize=(4.4 * ncols, 3.0), squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(p, lam, color=MEAN, lw=0.8)
+    ax.axhline(0, color="0.5", lw=0.5)
+    if param is not None and exponent is not None:
+        ax.plot([param], [exponent], "o", color=FIT, ms=6,
+                label=f"$\\lambda$ = {exponent:.3f}")
+        ax.legend(frameon=False, loc="lower left")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Lyapunov exponent $\\lambda$")
+    if orbit is not None:
+        x = _arr(orbit, "orbit", (1,))
+        oax = axes[0, 1]
+        oax.plot(np.arange(x.size), x, color=LOSS, lw=0.5, marker=".", ms=2)
+        oax.set_xlabel("iteration $t$")
+        oax.set_ylabel("$x_t$")
+        if param is not None:
+            oax.set_title(f"orbit at {xlabel.split()[-1]} = {param:.4g}")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def plot_tangent_eigenvalues(hessian_eigenvalues, lr, *, labels=None, title=None):
+    """Moduli ``|1 - lr h_i|`` of the eigenvalues of the GD tangent map ``I - lr H``.
+
+    A direction with modulus above 1 is stretched by one GD step, one below 1
+    is contracted, and one at 1 is neutral (a flat direction of the loss).
+
+    Parameters
+    ----------
+    hessian_eigenvalues : array_like of shape (n,) or (n_sets, n)
+        Hessian eigenvalues h_i; one row per set (e.g. per network state).
+    lr : float or array_like of shape (n_sets,)
+        Learning rate(s). A 1-D ``hessian_eigenvalues`` with several learning
+        rates draws the same Hessian once per learning rate.
+    labels : sequence of str, optional
+        Legend entries (default ``lr = ...``).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis: the sorted moduli against their rank, logarithmic, with the
+        neutral line ``|mu| = 1``.
+    """
+    h = _rows(hessian_eigenvalues, "hessian_eigenvalues")
+    etas = _arr(lr, "lr", (0, 1)).ravel()
+    if etas.size == 0 or not np.all(np.isfinite(etas) & (etas > 0)):
+        raise ValueError("lr must be finite and > 0")
+    n_sets = max(h.shape[0], etas.size)
+    if h.shape[0] not in (1, n_sets) or etas.size not in (1, n_sets):
+        raise ValueError(f"hessian_eigenvalues has {h.shape[0]} rows but lr has {etas.size} "
+                         f"entries; give one of them once or both {n_sets} times")
+    h = np.broadcast_to(h, (n_sets, h.shape[1]))
+    etas = np.broadcast_to(etas, (n_sets,))
+    if labels is not None and len(labels) != n_sets:
+        raise ValueError(f"labels has {len(labels)} entries for {n_sets} sets")
+    mu = np.sort(np.abs(1.0 - etas[:, None] * h), axis=1)[:, ::-1]
+    fig, ax = _figure(figsize=(4.8, 3.2))
+    rank = np.arange(1, mu.shape[1] + 1)
+    for i, (row, c) in enumerate(zip(mu, _palette(n_sets))):
+        n_up = int(np.sum(row > 1 + 1e-12))
+        lab = labels[i] if labels is not None else f"$\\eta$ = {etas[i]:g}"
+        ax.plot(rank, row, color=c, marker="o", ms=2, lw=0.8,
+                label=f"{lab}: {n_up} expanding")
+    ax.axhline(1.0, color="0.5", ls=":", lw=0.8)
+    ax.set_xlabel("rank $i$ (descending)")
+    ax.set_ylabel("$|1 - \\eta\\, h_i|$")
+    _log_or_linear(ax, "y", mu)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@_styled
+def plot_displacement_vs_path(displacement, path_length, *, relative=False, title=None):
+    """Per-weight net displacement against the path length travelled (Fig. 5, right).
+
+    Parameters
+    ----------
+    displacement : array_like of shape (n,)
+        Net displacement of each weight, ``|w(T) - w(0)|`` (or relative to
+        ``|w(0)|`` with ``relative=True``, see :func:`netchaos.displacement`).
+    path_length : array_like of shape (n,)
+        ``sum_t |w(t) - w(t-1)|`` of each weight (:func:`netchaos.path_length`).
+    relative : bool, default False
+        Whether the displacement is relative; with absolute displacements the
+        line ``D = |Delta w|`` of a straight path is drawn (no point can lie
+        below it, and a random walk would lie far above it).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One log-log axis with one point per weight.
+    """
+    d = _arr(displacement, "displacement", (1,))
+    D = _arr(path_length, "path_length", (1,))
+    if d.size != D.size:
+        raise ValueError(f"path_length has {D.size} entries but displacement has {d.size}")
+    ok = np.isfinite(d) & np.isfinite(D) & (d > 0) & (D > 0)
+    fig, ax = _figure(figsize=(4.0, 3.6))
+    ax.scatter(d[ok], D[ok], s=12, color=MEAN, alpha=0.7, label="weights")
+    if ok.any():
+        _log_or_linear(ax, "x", d[ok], min_decades=0.5)
+        _log_or_linear(ax, "y", D[ok], min_decades=0.5)
+        if not relative:
+            lo = float(min(d[ok].min(), D[ok].min()))
+            hi = float(max(d[ok].max(), D[ok].max()))
+            ax.plot([lo, hi], [lo, hi], ls=":", color=FIT, label="straight path")
+        ax.legend(frameon=False)
+    else:
+        _no_data(ax)
+    ax.set_xlabel("relative displacement $\\Delta_w$" if relative
+                  else "net displacement $|w(T) - w(0)|$")
+    ax.set_ylabel("path length $D_w$")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@_styled
+def plot_weight_heatmaps(matrices, *, titles=None, label="loss change $L_w - L$", title=None):
+    """One heat map per weight matrix, on a shared diverging colour scale (Fig. 5, left).
+
+    Parameters
+    ----------
+    matrices : sequence of array_like of shape (n_in, n_out)
+        E.g. per-weight ablation importances reshaped like the weight
+        matrices (``[W for W, b in model.unflatten(importance)]``).
+    titles : sequence of str, optional
+        One per matrix (default ``W_1, W_2, ...``).
+    label : str
+        Colour-bar label.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis per matrix (rows: inputs i, columns: units j) and a colour bar.
+    """
+    if isinstance(matrices, np.ndarray) and matrices.ndim == 2:
+        matrices = [matrices]
+    try:
+        mats = [_arr(m, f"matrices[{i}]", (2,)) for i, m in enumerate(matrices)]
+    except TypeError:
+        raise TypeError("matrices must be a sequence of 2-D arrays") from None
+    if not mats:
+        raise ValueError("matrices must not be empty")
+    if titles is not None and len(titles) != len(mats):
+        raise ValueError(f"titles has {len(titles)} entries for {len(mats)} matrices")
+    finite = np.concatenate([m[np.isfinite(m)] for m in mats])
+    vmax = float(np.max(np.abs(finite))) if finite.size else 1.0
+    vmax = vmax if vmax > 0 else 1.0
+    fig, axes = _figure(1, len(mats), figsize=(2.6 * len(mats) + 1.0, 3.2), squeeze=False)
+    im = None
+    for i, (ax, m) in enumerate(zip(axes[0], mats)):
+        im = ax.imshow(m, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto",
+                       interpolation="nearest")
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+        ax.set_xlabel("unit $j$")
+        ax.set_ylabel("input $i$")
+        ax.set_title(titles[i] if titles is not None else f"$W_{{{i + 1}}}$")
+    fig.colorbar(im, ax=list(axes[0]), label=label, shrink=0.9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def plot_ensemble_overview(t, distances, exponents, loss=None, *, kept=None, mle=None, fit=None,
+                           bins=20, title=None):
+    """d(t) of one initial condition with its fitted exponential phase, beside P(Lambda).
+
+    Parameters
+    ----------
+    t : array_like of shape (T,) or None
+    distances : array_like of shape (T,) or (n_pert, T)
+        Distances of the perturbed copies of one initial condition.
+    exponents : array_like of shape (n,) or NetworkMLE
+        Finite exponents of all initial conditions (a NetworkMLE supplies
+        ``kept`` and ``mle`` too).
+    loss : array_like of shape (T,), optional
+        Reference loss, dashed blue on a right-hand axis.
+    kept : bool array_like of shape (n,), optional
+    mle : float, optional
+    fit : tuple (intercept, slope, (start, stop)), optional
+        Fit of the shown initial condition.
+    bins : int, default 20
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes (plus the loss twin): distances (left) and P(Lambda) (right).
+    """
+    if hasattr(exponents, "exponents") and hasattr(exponents, "kept"):
+        res = exponents
+        exponents = res.exponents
+        kept = res.kept if kept is None else kept
+        mle = res.value if mle is None else mle
+    D = _rows(distances, "distances")
+    lam = _arr(exponents, "exponents", (1,))
+    if kept is not None and np.size(kept) != lam.size:
+        raise ValueError(f"kept has {np.size(kept)} entries but exponents has {lam.size}")
+    t = _time_axis(t, D.shape[1])
+    fig, (left, right) = _figure(1, 2, figsize=(9.0, 3.2))
+    _draw_distances(left, t, D, loss=loss, logy=True, fit=fit)
+    if fit is not None and np.isfinite(fit[1]):
+        left.set_title(f"fitted $\\Lambda$ = {fit[1]:.3g} over steps {int(fit[2][0])}-"
+                       f"{int(fit[2][1]) - 1}")
+    _draw_exponent_histogram(right, lam, kept, bins=bins, mle=mle)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def plot_intermittency(t, series, laminar, acf=None, *, period=None, title=None):
+    """A loss series with its laminar phases shaded, and the ACF of a burst (Figs. 9-10).
+
+    Parameters
+    ----------
+    t : array_like of shape (n,) or None
+    series : array_like of shape (n,)
+    laminar : bool array_like of shape (n,) or LaminarResult
+        True inside laminar phases.
+    acf : ACFResult, optional
+        Autocorrelation (with its shuffled band) of a burst, drawn below.
+    period : int, optional
+        Period of the laminar phases (taken from a LaminarResult).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis, two with ``acf``.
+    """
+    if hasattr(laminar, "mask") and hasattr(laminar, "period"):
+        period = laminar.period if period is None else period
+        laminar = laminar.mask
+    x = _arr(series, "series", (1,))
+    m = np.asarray(laminar, dtype=bool)
+    if m.shape != x.shape:
+        raise ValueError(f"laminar {m.shape} must have the shape of series {x.shape}")
+    t = _time_axis(t, x.size)
+    nrows = 2 if acf is not None else 1
+    fig, axes = _figure(nrows, 1, figsize=(6.4, 2.6 * nrows + 0.3), squeeze=False)
+    _draw_laminar(axes[0, 0], t, x, m, period=period)
+    if acf is not None:
+        if not (hasattr(acf, "acf") and hasattr(acf, "lags")):
+            raise TypeError(f"acf must be an ACFResult, got {type(acf).__name__}")
+        _draw_acf(axes[1, 0], _arr(acf.lags, "acf.lags", (1,)), _arr(acf.acf, "acf.acf", (1,)),
+                  acf.lower, acf.upper)
+    if title:
+        axes[0, 0].set_title(title)
+    return fig
+
+
+@_styled
+def plot_period_fractions(fractions, periods=None, *, labels=None, title=None):
+    """Laminar fraction of every run for every candidate period, as a heat map.
+
+    Parameters
+    ----------
+    fractions : array_like of shape (n_runs, n_periods)
+        Fraction of points matching ``x_{t-p}`` (e.g. ``laminar_fraction`` of
+        :func:`netchaos.laminar_phases` for p = 1, 2, ...).
+    periods : array_like of int of shape (n_periods,), optional
+        Default 1 .. n_periods.
+    labels : sequence of str, optional
+        Row labels (default the run index).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis (runs against periods) and a colour bar.
+    """
+    F = _arr(fractions, "fractions", (2,))
+    p = np.arange(1, F.shape[1] + 1) if periods is None else _arr(periods, "periods", (1,))
+    if p.size != F.shape[1]:
+        raise ValueError(f"periods has {p.size} entries but fractions has {F.shape[1]} columns")
+    if labels is not None and len(labels) != F.shape[0]:
+        raise ValueError(f"labels has {len(labels)} entries but fractions has {F.shape[0]} rows")
+    fig, ax = _figure(figsize=(5.0, 0.22 * F.shape[0] + 1.6))
+    im = ax.imshow(F, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    ax.set_xticks(np.arange(p.size), [f"{v:g}" for v in p])
+    ax.set_yticks(np.arange(F.shape[0]),
+                  labels if labels is not None else [str(i) for i in range(F.shape[0])])
+    ax.set_xlabel("candidate period $p$")
+    ax.set_ylabel("run")
+    fig.colorbar(im, ax=ax, label="laminar fraction")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@_styled
+def plot_lr_detail(t, distances, test_accuracy, *, target=0.9, fits=None, title=None):
+    """The runs of one learning rate: mean d(t) per initial condition, and test accuracy.
+
+    Parameters
+    ----------
+    t : array_like of shape (T,) or None
+    distances : array_like of shape (n_init, n_pert, T) or (n_init, T)
+        Distances (averaged over perturbations when 3-D).
+    test_accuracy : array_like of shape (n_init, T)
+        Test accuracy of the reference trajectories.
+    target : float, default 0.9
+        Accuracy target, drawn as a dashed line; the first step reaching it is
+        marked on each curve.
+    fits : sequence of (intercept, slope, (start, stop)) or None, optional
+        One fit per initial condition, drawn as red dotted lines.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: distances (left, logarithmic) and test accuracy (right).
+    """
+    D = _arr(distances, "distances", (2, 3))
+    if D.ndim == 3:
+        D = _mean_axis1(D)
+    A = _rows(test_accuracy, "test_accuracy")
+    if A.shape != D.shape:
+        raise ValueError(f"test_accuracy {A.shape} must have the shape of the mean distances "
+                         f"{D.shape}")
+    if fits is not None and len(fits) != D.shape[0]:
+        raise ValueError(f"fits has {len(fits)} entries for {D.shape[0]} initial conditions")
+    t = _time_axis(t, D.shape[1])
+    fig, (left, right) = _figure(1, 2, figsize=(9.0, 3.2))
+    colours = _palette(D.shape[0], "viridis")
+    for i, (row, c) in enumerate(zip(D, colours)):
+        left.plot(t, row, color=c, lw=0.8)
+        fit = None if fits is None else fits[i]
+        if fit is not None and np.isfinite(fit[1]) and fit[2][1] > fit[2][0] >= 0:
+            tt = t[int(fit[2][0]):min(int(fit[2][1]), t.size)]
+            left.plot(tt, np.exp(fit[0] + fit[1] * tt), ls=":", color=FIT, lw=1.6)
+    left.set_xlabel("step $t$")
+    left.set_ylabel("mean distance $d(t)$")
+    _log_or_linear(left, "y", D)
+    for row, c in zip(A, colours):
+        right.plot(t, row, color=c, lw=0.8)
+        hit = np.flatnonzero(np.nan_to_num(row, nan=-1.0) >= target)
+        if hit.size:
+            right.plot([t[hit[0]]], [row[hit[0]]], "o", color=c, ms=4)
+    right.axhline(target, color=FIT, ls="--", lw=0.8, label=f"target {100 * target:.0f}%")
+    right.set_xlabel("step $t$")
+    right.set_ylabel("test accuracy")
+    right.set_ylim(-0.02, 1.02)
+    right.legend(frameon=False, loc="lower right")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+@_styled
+def plot_linearised_decay(t, observed, predicted, *, title=None):
+    """Distances after perturbing a trained network against the linearised prediction.
+
+    Parameters
+    ----------
+    t : array_like of shape (T,) or None
+        Steps since the perturbation.
+    observed : array_like of shape (T,) or (n, T)
+        Measured distances (grey).
+    predicted : array_like of the shape of ``observed``
+        Distances predicted by the tangent map (dashed red), e.g.
+        ``||sum_i (1 - lr h_i)^t c_i u_i||`` from the Hessian eigenpairs.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One log-log axis (t > 0).
+    """
+    O = _rows(observed, "observed")
+    P = _rows(predicted, "predicted")
+    if O.shape != P.shape:
+        raise ValueError(f"predicted {P.shape} must have the shape of observed {O.shape}")
+    t = _time_axis(t, O.shape[1])
+    pos = t > 0
+    fig, ax = _figure(figsize=(4.8, 3.2))
+    for k, (o, p) in enumerate(zip(O, P)):
+        ax.plot(t[pos], o[pos], color=SINGLE, lw=1.8, label="measured" if k == 0 else None)
+        ax.plot(t[pos], p[pos], color=FIT, ls="--", lw=0.9,
+                label="linearised prediction" if k == 0 else None)
+    ax.set_xlabel("steps since perturbation $t$")
+    ax.set_ylabel("distance $d(t)$")
+    _log_or_linear(ax, "x", t[pos])
+    _log_or_linear(ax, "y", O[:, pos], P[:, pos], min_decades=0.5)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@_styled
+def plot_clv(times, angles=None, local=None, *, n_show=3, title=None):
+    """Covariant Lyapunov vectors along a trajectory: an angle and the local growth rates.
+
+    Parameters
+    ----------
+    times : array_like of shape (n,) or CLVResult
+        Iterations (a :class:`netchaos.CLVResult` supplies everything, with
+        the angle between its first two vectors).
+    angles : array_like of shape (n,), optional (required without a CLVResult)
+        Angle (radians) between two covariant vectors; near-zero angles are
+        near-tangencies of expanding and contracting directions.
+    local : array_like of shape (n - 1, k), optional
+        Local growth rates of the vectors over each block.
+    n_show : int, default 3
+        Growth rates drawn (the first ``n_show`` columns).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis, two with ``local``.
+    """
+    if hasattr(times, "vectors") and hasattr(times, "angles"):
+        res = times
+        times = res.times
+        angles = res.angles(0, 1) if res.vectors.shape[2] > 1 else np.zeros(res.times.size)
+        local = res.local if local is None else local
+    if angles is None:
+        raise TypeError("plot_clv needs angles (or a CLVResult)")
+    s = _arr(times, "times", (1,))
+    a = _arr(angles, "angles", (1,))
+    if a.size != s.size:
+        raise ValueError(f"angles has {a.size} entries but times has {s.size}")
+    nrows = 2 if local is not None else 1
+    fig, axes = _figure(nrows, 1, figsize=(5.2, 2.5 * nrows + 0.3), sharex=True, squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(s, np.degrees(a), color=MEAN, lw=0.8)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel("angle $(v_1, v_2)$ [deg]")
+    ax.set_ylim(bottom=0)
+    if local is not None:
+        R = _arr(local, "local", (2,))
+        if R.shape[0] != s.size - 1:
+            raise ValueError(f"local has {R.shape[0]} rows but times has {s.size} entries "
+                             f"(expected {s.size - 1})")
+        lax = axes[1, 0]
+        for j, c in zip(range(min(int(n_show), R.shape[1])), _palette(int(n_show))):
+            lax.plot(s[1:], R[:, j], color=c, lw=0.7, label=f"$v_{{{j + 1}}}$")
+        lax.axhline(0, color="0.5", lw=0.5)
+        lax.set_xlabel("step $t$")
+        lax.set_ylabel("local growth rate")
+        lax.legend(frameon=False, ncols=3)
+    if title:
+        axes[0, 0].set_title(title)
     return fig

@@ -301,3 +301,203 @@ def test_no_pyplot_state():
     before = plt.get_fignums()
     plots.plot_distances(t, _distances(2))
     assert plt.get_fignums() == before
+
+
+# ---------------------------------------------------------------------------
+# figures of the teaching notebooks
+# ---------------------------------------------------------------------------
+import netchaos as nc  # noqa: E402
+
+
+def _main_axes(fig):
+    """Axes other than colour bars."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def test_plot_loss_curves(tmp_path):
+    L = np.stack([np.linspace(1, 0.01, T), np.linspace(1, 0.5, T), np.full(T, np.nan)])
+    fig = plots.plot_loss_curves(t, L, ["a", "b", "c"])
+    (ax,) = fig.axes
+    assert len(ax.lines) == 3 and ax.get_yscale() == "log"
+    assert [x.get_text() for x in ax.get_legend().get_texts()] == ["a", "b", "c"]
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    fig = plots.plot_loss_curves(None, L[0], weight_norms=np.linspace(1, 2, T), logy=False)
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel().startswith("weight norm")
+    _labelled(fig)
+    with pytest.raises(ValueError, match="labels"):
+        plots.plot_loss_curves(t, L, ["a"])
+    with pytest.raises(ValueError, match="weight_norms"):
+        plots.plot_loss_curves(t, L, weight_norms=np.ones(T))
+
+
+def test_plot_map_exponent(tmp_path):
+    r = np.linspace(3, 4, 11)
+    fig = plots.plot_map_exponent(r, np.sin(r), orbit=rng.uniform(size=50), param=3.5,
+                                  exponent=0.2)
+    assert len(fig.axes) == 2
+    assert len(fig.axes[0].lines) == 3             # curve, zero line and the marker
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    assert len(plots.plot_map_exponent(r, np.sin(r)).axes) == 1
+    with pytest.raises(ValueError, match="exponents has"):
+        plots.plot_map_exponent(r, np.ones(3))
+
+
+def test_plot_tangent_eigenvalues(tmp_path):
+    h = np.array([10.0, 1.0, 0.1, 0.0, -0.01])
+    fig = plots.plot_tangent_eigenvalues(h, [0.01, 1.0, 5.0])
+    (ax,) = fig.axes
+    assert len(ax.lines) == 3 + 1                  # three learning rates and |mu| = 1
+    top = ax.lines[2].get_ydata()                  # lr = 5: |1 - 50| first
+    assert top[0] == pytest.approx(49.0) and np.all(np.diff(top) <= 0)
+    texts = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert texts[0].endswith("1 expanding")        # lr = 0.01: only the negative eigenvalue
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    fig = plots.plot_tangent_eigenvalues(np.stack([h, 2 * h]), 1.0, labels=["x", "y"])
+    assert len(fig.axes[0].lines) == 3
+    with pytest.raises(ValueError, match="lr"):
+        plots.plot_tangent_eigenvalues(h, -1.0)
+    with pytest.raises(ValueError, match="rows but lr"):
+        plots.plot_tangent_eigenvalues(np.stack([h, h]), [1.0, 2.0, 3.0])
+
+
+def test_plot_displacement_vs_path(tmp_path):
+    d = rng.uniform(0.01, 1, 40)
+    D = d * rng.uniform(1, 3, 40)
+    d[0] = 0.0                                     # a weight that did not move: left out
+    fig = plots.plot_displacement_vs_path(d, D)
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert len(ax.collections[0].get_offsets()) == 39
+    assert len(ax.lines) == 1                      # the straight-path line
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    fig = plots.plot_displacement_vs_path(d, D, relative=True)
+    assert len(fig.axes[0].lines) == 0 and "relative" in fig.axes[0].get_xlabel()
+    _draw(plots.plot_displacement_vs_path(np.full(3, np.nan), np.ones(3)), tmp_path, "g.png")
+    with pytest.raises(ValueError, match="path_length has"):
+        plots.plot_displacement_vs_path(d, D[:3])
+
+
+def test_plot_weight_heatmaps(tmp_path):
+    mats = [rng.normal(size=(4, 10)), rng.normal(size=(10, 3))]
+    fig = plots.plot_weight_heatmaps(mats, titles=["$W_1$", "$W_2$"])
+    main = _main_axes(fig)
+    assert len(main) == 2 and len(fig.axes) == 3    # two maps and one colour bar
+    assert main[0].images[0].get_array().shape == (4, 10)
+    lo, hi = main[0].images[0].get_clim()
+    assert lo == -hi                                # diverging scale centred at 0
+    for ax in main:
+        assert ax.get_xlabel() and ax.get_ylabel()
+    _draw(fig, tmp_path)
+    assert len(_main_axes(plots.plot_weight_heatmaps(mats[0]))) == 1
+    _draw(plots.plot_weight_heatmaps([np.full((2, 2), np.nan)]), tmp_path, "g.png")
+    with pytest.raises(ValueError, match=r"matrices\[1\]"):
+        plots.plot_weight_heatmaps([mats[0], np.ones(3)])
+    with pytest.raises(ValueError, match="titles"):
+        plots.plot_weight_heatmaps(mats, titles=["a"])
+
+
+def test_plot_ensemble_overview(tmp_path):
+    lam = rng.normal(0.3, 0.1, 30)
+    lam[3] = np.nan
+    kept = lam > 0.2
+    fig = plots.plot_ensemble_overview(t, _distances(4), lam, np.linspace(1, 0.1, T), kept=kept,
+                                       mle=0.3, fit=(np.log(1e-8), 0.3, (0, 40)))
+    assert len(fig.axes) == 3                      # distances, histogram, loss twin
+    dist, hist = fig.axes[0], fig.axes[1]
+    assert dist.get_yscale() == "log" and "0.3" in dist.get_title()
+    assert len(hist.patches) > 0 and hist.get_xlabel().startswith("finite Lyapunov")
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    with pytest.raises(ValueError, match="kept has"):
+        plots.plot_ensemble_overview(t, _distances(2), lam, kept=kept[:3])
+
+
+def test_plot_intermittency(tmp_path):
+    x = np.tile([1.0, 2.0, 3.0], 40)
+    x[60:90] = rng.uniform(0, 4, 30)
+    lam = nc.laminar_phases(x, period=3)
+    res = nc.acf(x[60:90], nlags=10, n_shuffles=50, seed=0)
+    fig = plots.plot_intermittency(None, x, lam, res, title="run 0")
+    assert len(fig.axes) == 2
+    assert "period 3" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert fig.axes[1].get_ylabel() == "autocorrelation"
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    assert len(plots.plot_intermittency(None, x, lam.mask).axes) == 1
+    with pytest.raises(ValueError, match="laminar"):
+        plots.plot_intermittency(None, x, lam.mask[:10])
+    with pytest.raises(TypeError, match="ACFResult"):
+        plots.plot_intermittency(None, x, lam, acf=np.ones(3))
+
+
+def test_plot_period_fractions(tmp_path):
+    F = rng.uniform(size=(5, 12))
+    fig = plots.plot_period_fractions(F, labels=list("abcde"))
+    (ax,) = _main_axes(fig)
+    assert ax.images[0].get_array().shape == (5, 12)
+    assert ax.get_xlabel() and ax.get_ylabel()
+    _draw(fig, tmp_path)
+    with pytest.raises(ValueError, match="periods has"):
+        plots.plot_period_fractions(F, periods=[1, 2])
+
+
+def test_plot_lr_detail(tmp_path):
+    D = np.stack([_distances(3) for _ in range(2)])
+    acc = np.stack([np.linspace(0.1, 0.95, T), np.linspace(0.1, 0.6, T)])
+    fits = [(np.log(1e-8), 0.3, (0, 40)), None]
+    fig = plots.plot_lr_detail(t, D, acc, target=0.9, fits=fits, title="lr 1")
+    left, right = fig.axes
+    assert len(left.lines) == 2 + 1                # two mean distances, one fit
+    assert len(right.lines) == 2 + 1 + 1           # two curves, one target marker, target line
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    with pytest.raises(ValueError, match="test_accuracy"):
+        plots.plot_lr_detail(t, D, acc[:1])
+    with pytest.raises(ValueError, match="fits has"):
+        plots.plot_lr_detail(t, D, acc, fits=fits[:1])
+
+
+def test_plot_linearised_decay(tmp_path):
+    obs = np.exp(-0.01 * t)[None] * np.array([[1.0], [2.0]])
+    fig = plots.plot_linearised_decay(t, obs, obs * 1.01)
+    (ax,) = fig.axes
+    assert len(ax.lines) == 4 and ax.get_xscale() == "log"
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    with pytest.raises(ValueError, match="predicted"):
+        plots.plot_linearised_decay(t, obs, obs[0])
+
+
+def test_plot_clv(tmp_path):
+    times = np.arange(11)
+    fig = plots.plot_clv(times, rng.uniform(0, 1.5, 11), rng.normal(size=(10, 4)), n_show=3)
+    top, bottom = fig.axes
+    assert top.get_ylabel().startswith("angle") and len(bottom.lines) == 3 + 1
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    with pytest.raises(ValueError, match="local has"):
+        plots.plot_clv(times, np.ones(11), np.ones((11, 2)))
+
+
+def test_plot_clv_from_result():
+    model = nc.MLP([2, 3, 2])
+    X = rng.normal(size=(10, 2))
+    y = rng.integers(0, 2, 10)
+    res = nc.covariant_vectors(model, (X, y), model.init(seed=0), lr=1.0, steps=6, k=2,
+                               n_forward=5, n_backward=5, seed=0)
+    fig = plots.plot_clv(res)
+    assert len(fig.axes) == 2
+    assert len(fig.axes[0].lines[0].get_xdata()) == res.times.size
+
+
+def test_plot_onset_labels_the_swept_learning_rates():
+    lr = [0.5, 1.0, 2.0, 4.0]
+    fig = plots.plot_onset(lr, [np.nan, 0.1, 0.3, 0.5], [0.0, 0.5, 1.0, 1.0],
+                           [200, 100, 80, np.inf])
+    bottom = fig.axes[1]
+    assert bottom.get_xscale() == "log"
+    assert [x.get_text() for x in bottom.get_xticklabels()] == ["0.5", "1", "2", "4"]

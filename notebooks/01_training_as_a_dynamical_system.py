@@ -1,0 +1,225 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. Training as a dynamical system
+#
+# **Learning goal:** see gradient descent as a map iterated on a parameter vector, meet its
+# tangent map $I - \eta H$, and learn what a Lyapunov exponent measures — first on the
+# logistic and Hénon maps, then with the *same function* on a neural network.
+#
+# Full-batch gradient descent with a constant learning rate $\eta$ turns training into a
+# discrete-time dynamical system on the flat vector $\theta$ of all weights and biases:
+#
+# $$\theta(t+1) = g(\theta(t)) = \theta(t) - \eta\, \nabla L(\theta(t)).$$
+#
+# Everything in the following notebooks is a view of this map: its orbits (training runs),
+# how nearby orbits separate (Danovski, Soriano & Lacasa 2024), and its Jacobian
+# (Sharafi, Martin & Hallerberg 2024).
+#
+# The reference system of Danovski et al.: Iris (120 training / 30 test samples, raw
+# features), a 4-10-3 network with a sigmoid hidden layer, softmax output and cross-entropy
+# loss — 83 parameters, weights drawn i.i.d. $N(0, 1)$, biases 0.
+
+# %%
+# %matplotlib inline
+import numpy as np
+
+import netchaos as nc
+from netchaos import plots, widgets
+
+data = nc.datasets.iris(seed=0)
+model = nc.MLP([4, 10, 3], activation="sigmoid", loss="cross_entropy")
+X, y = data.X_train, data.y_train
+theta0 = model.init(seed=0)
+print(model.n_params, "parameters;", X.shape[0], "training samples")
+
+# %% [markdown]
+# ## The map
+#
+# The parameters live in one flat float64 vector: for each layer the weight matrix
+# (row-major, `W[i, j]` connects input `i` to unit `j`), then its biases. One step of the
+# map is one line of numpy, and `nc.train` iterates the same map (compiled, many
+# trajectories at once):
+
+# %%
+lr = 1.0
+theta1 = theta0 - lr * model.grad(theta0, X, y)          # g(theta0), by hand
+res = nc.train(model, data, theta0, lr=lr, steps=1, record="final")
+assert np.allclose(res.theta, theta1, rtol=1e-12, atol=1e-12)
+[W1, b1], [W2, b2] = model.unflatten(theta0)
+W1.shape, b1.shape, W2.shape, b2.shape
+
+# %% [markdown]
+# ## Three regimes
+#
+# Danovski et al. follow the same network at three learning rates: $\eta = 0.01$, where the
+# loss decreases monotonically; $\eta = 1$, the *edge of stability*, where the loss still
+# goes down but not monotonically; and $\eta = 5$, where the loss keeps jumping between
+# nearly periodic phases and bursts. Same initial condition, same data, only $\eta$ changes:
+
+# %%
+lrs = [0.01, 1.0, 5.0]
+runs = [nc.train(model, data, theta0, lr=eta, steps=1000, record="params") for eta in lrs]
+losses = np.stack([r.loss for r in runs])
+norms = np.stack([np.linalg.norm(r.params[:, model.weight_mask], axis=1) for r in runs])
+plots.plot_loss_curves(None, losses, [f"$\\eta$ = {eta:g}" for eta in lrs],
+                       weight_norms=norms, title="Iris 4-10-3, one initial condition")
+
+# %%
+rising = np.mean(np.diff(losses, axis=1) > 0, axis=1)     # fraction of steps where L went up
+for eta, f, L in zip(lrs, rising, losses[:, -1]):
+    print(f"lr = {eta:<5g} loss rose on {100 * f:4.1f}% of steps, final loss {L:.3f}")
+assert rising[0] == 0.0, "lr = 0.01 must decrease the loss at every step"
+assert 0.05 < rising[1] < 0.8 and losses[1, -1] < 0.5 * losses[1, 0], \
+    "lr = 1: non-monotone, yet training succeeds"
+assert rising[2] > 0.2 and losses[2, -1] > losses[1, -1], "lr = 5: the loss does not settle"
+
+# %% [markdown]
+# ## The tangent map
+#
+# How does a small change $\delta$ of the parameters propagate through one step? Linearising
+# $g$ gives the tangent map
+#
+# $$\delta(t+1) = J(\theta(t))\,\delta(t), \qquad J = \frac{\partial g}{\partial \theta}
+# = I - \eta H(\theta),$$
+#
+# with $H$ the Hessian of the loss. netchaos computes $J V$ exactly with Hessian-vector
+# products (`model.jvp_map`). A central finite difference of the map agrees:
+
+# %%
+rng = np.random.default_rng(0)
+v = rng.normal(size=model.n_params)
+h = 1e-6
+g = lambda th: th - lr * model.grad(th, X, y)             # noqa: E731
+fd = (g(theta0 + h * v) - g(theta0 - h * v)) / (2 * h)
+exact = model.jvp_map(theta0, v, X, y, lr)
+rel = np.linalg.norm(fd - exact) / np.linalg.norm(exact)
+print(f"relative difference finite differences vs exact tangent map: {rel:.1e}")
+assert rel < 1e-6
+
+# %% [markdown]
+# Along an eigenvector of $H$ with eigenvalue $h_i$ the tangent map multiplies a perturbation
+# by $1 - \eta h_i$: it is stretched when $|1 - \eta h_i| > 1$ (negative curvature, or
+# $\eta h_i > 2$ — the classical stability limit of gradient descent on a quadratic) and
+# shrunk otherwise. At the initial condition:
+
+# %%
+hess_eigs = np.linalg.eigvalsh(model.hessian(theta0, X, y))
+plots.plot_tangent_eigenvalues(hess_eigs, lrs, title="tangent map at the initial condition")
+
+# %%
+mu = np.abs(1 - np.outer(lrs, hess_eigs))
+print("largest |1 - lr h|:", np.round(mu.max(axis=1), 3))
+assert mu[0].max() < 1.05, "lr = 0.01: every direction is nearly neutral"
+assert mu[2].max() > 10, "lr = 5: some directions are stretched more than tenfold per step"
+
+# %% [markdown]
+# One step says little: the Hessian changes along the orbit. What matters is the product
+# of many tangent maps — and that is what a Lyapunov exponent measures.
+#
+# ## Lyapunov exponents
+#
+# For a map $x \mapsto f(x)$, a small perturbation grows on average like
+# $|\delta(t)| \approx |\delta(0)|\, e^{\lambda t}$. The largest Lyapunov exponent
+# $\lambda_1 = \lim_{t\to\infty} \frac1t \ln \frac{|\delta(t)|}{|\delta(0)|}$ is positive for
+# chaotic orbits (sensitive dependence on initial conditions), zero for neutral directions
+# and negative for attracting orbits. The whole spectrum $\lambda_1 \ge \lambda_2 \ge \dots$
+# follows from products of Jacobians, re-orthonormalised by a QR decomposition at every step
+# (Benettin's method). `nc.lyapunov_spectrum` does this for any map given as two Python
+# functions — here the logistic map $x \mapsto r x (1 - x)$ at $r = 4$, whose exponent is
+# known exactly: $\ln 2$.
+
+# %%
+r = 4.0
+logistic = lambda x: r * x * (1 - x)                          # noqa: E731
+logistic_jac = lambda x: np.array([[r * (1 - 2 * x[0])]])     # noqa: E731
+res = nc.lyapunov_spectrum(step=logistic, jacobian=logistic_jac, x0=0.3, steps=20000,
+                           transient=100)
+lam_logistic = res.exponents[0]
+assert abs(lam_logistic - np.log(2)) < 0.01
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"logistic map, r = 4: lambda = {lam_logistic:.2f} (ln 2 = {np.log(2):.2f})")
+
+# %% [markdown]
+# The Hénon map $(x, y) \mapsto (1 - a x^2 + y,\; b x)$ with $a = 1.4$, $b = 0.3$ has two
+# exponents, about $0.42$ and $-1.62$. Its Jacobian has determinant $-b$ everywhere, so the
+# exponents must add up to $\ln b$ exactly — a check of the QR bookkeeping.
+
+# %%
+a, b = 1.4, 0.3
+henon = lambda v: np.array([1 - a * v[0] ** 2 + v[1], b * v[0]])        # noqa: E731
+henon_jac = lambda v: np.array([[-2 * a * v[0], 1.0], [b, 0.0]])        # noqa: E731
+res = nc.lyapunov_spectrum(step=henon, jacobian=henon_jac, x0=[0.1, 0.1], steps=20000,
+                           transient=100)
+lam1, lam2 = res.exponents
+print(f"Henon: lambda_1 = {lam1:.3f}, lambda_2 = {lam2:.3f}, sum = {lam1 + lam2:.6f}, "
+      f"ln b = {np.log(b):.6f}")
+assert abs(lam1 - 0.42) < 0.02 and abs(lam2 + 1.62) < 0.02
+assert abs(lam1 + lam2 - np.log(b)) < 1e-9
+
+# %% [markdown]
+# ### The same function on the network
+#
+# With a model instead of `step`/`jacobian`, `lyapunov_spectrum` iterates the GD map and
+# its exact tangent map $I - \eta H$: the leading finite-time exponents over 500 steps for
+# the three learning rates.
+
+# %%
+leading = {}
+for eta in lrs:
+    spec = nc.lyapunov_spectrum(model, data, theta0, eta, steps=500, k=3, seed=0)
+    leading[eta] = np.sort(spec.exponents)[::-1]      # finite-time values may be out of order
+    print(f"lr = {eta:<5g} leading exponents {np.round(leading[eta], 3)}")
+assert abs(leading[0.01][0]) < 0.01, "lr = 0.01: no exponential separation"
+assert leading[1.0][0] > 0.05, "lr = 1: a positive exponent"
+
+# %% [markdown]
+# At $\eta = 0.01$ the exponents are zero to three digits: nearby trajectories neither
+# separate nor converge exponentially (notebooks 2 and 3). At $\eta = 1$ the leading
+# exponent is clearly positive: sensitive dependence on initial conditions during training
+# (notebook 4). At $\eta = 5$ the run spends most of its time in nearly periodic phases,
+# which pull the finite-time exponent down (notebook 5).
+#
+# ## Explore
+#
+# The logistic map: drag $r$ through the period-doubling cascade into chaos. The red dot is
+# `lyapunov_spectrum` at the current $r$; the curve is the same estimate on a grid.
+
+# %%
+widgets.map_explorer(3.7)
+
+# %% [markdown]
+# One training run: pick a learning rate (logarithmic slider), a regime preset or another
+# initial condition.
+
+# %%
+widgets.training_explorer(model, data, lr=1.0, steps=500)
+
+# %% [markdown]
+# ## Try this
+#
+# - Find the $r$ of the logistic map where $\lambda$ first becomes positive (the
+#   accumulation point of period doubling, $r \approx 3.5699$). What happens in the window
+#   near $r = 3.83$?
+# - In the training explorer, slide $\eta$ from 0.01 upwards: at which learning rate does
+#   the loss first go up during training? Compare with $2 / h_{\max}$ from the tangent-map
+#   figure.
+# - Replace the sigmoid by `activation="tanh"` and repeat the three-regime figure. Which
+#   regimes survive?
+# - Compute the whole spectrum of the network (`k=None`, 83 exponents) at $\eta = 1$. How
+#   many are positive, and what is their sum? (Notebook 7 returns to this.)

@@ -1,0 +1,187 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 7. Tangent dynamics: the whole Lyapunov spectrum of training
+#
+# **Learning goal:** go from one exponent to all of them — the Lyapunov spectrum of the GD
+# map from its exact tangent map, finite-time exponents, covariant Lyapunov vectors — and
+# use them: do exponents measured early in training predict where training ends, and do
+# they agree with the perturbation ensembles of notebook 4?
+#
+# The perturbation ensembles of notebooks 2-6 follow finite perturbations. The tangent map
+# $J(\theta) = I - \eta H(\theta)$ describes infinitesimal ones exactly, in every direction
+# at once. Sharafi, Martin & Hallerberg (2024) derived this tangent operator for
+# three-layer networks learning regression tasks and showed that finite-time Lyapunov
+# exponents (FTLEs) or covariant Lyapunov vectors monitored during training can predict
+# the final training loss. netchaos computes $J V$ with exact Hessian-vector products, so
+# the QR method of notebook 1 runs on the network directly.
+
+# %%
+# %matplotlib inline
+import numpy as np
+
+import netchaos as nc
+from netchaos import plots, widgets
+
+data = nc.datasets.iris(seed=0)
+model = nc.MLP([4, 10, 3], activation="sigmoid", loss="cross_entropy")
+X, y = data.X_train, data.y_train
+lr, steps = 1.0, 300
+theta0 = model.init(seed=0)
+
+# %% [markdown]
+# ## The spectrum
+#
+# All 83 exponents at the edge of stability, $\eta = 1$, over 300 steps. The left panel
+# shows the spectrum in descending order; the right one the running finite-time values of
+# the five leading exponents, $\lambda_i(t)$ = average over the first $t$ steps.
+
+# %%
+spec = nc.lyapunov_spectrum(model, data, theta0, lr, steps=steps, seed=0)
+lam = spec.exponents
+print(spec)
+print(f"lambda_1 = {lam.max():.3f}; {spec.n_positive} of {lam.size} positive; "
+      f"sum = {lam.sum():.3f}; Kaplan-Yorke dimension {spec.kaplan_yorke_dimension:.1f}")
+plots.plot_spectrum(spec, title=f"GD map, Iris 4-10-3, $\\eta$ = {lr:g}, {steps} steps")
+
+# %% [markdown]
+# A third of the exponents are positive — the trajectory stretches many directions — but
+# most are tiny: the flat directions of notebooks 2-3. The sum is negative, so volumes in
+# parameter space shrink on average.
+#
+# The sum of all exponents has a closed form: the volume of a parallelepiped is multiplied
+# by $|\det J|$ at each step, so
+#
+# $$\sum_i \lambda_i = \frac1T \sum_{t=0}^{T-1} \ln \left| \det (I - \eta H(\theta(t))) \right| .$$
+#
+# The right-hand side needs only the Hessians along the trajectory — an independent check
+# of the whole QR computation:
+
+# %%
+path = nc.train(model, data, theta0, lr, steps, record="params").params
+log_det = np.mean([np.linalg.slogdet(np.eye(model.n_params) - lr * model.hessian(th, X, y))[1]
+                   for th in path[:-1]])
+print(f"sum of exponents {lam.sum():.10f}, mean ln|det(I - lr H)| {log_det:.10f}")
+assert abs(lam.sum() - log_det) < 1e-8 * abs(log_det)
+assert lam.max() > 0.05 and lam.sum() < 0
+
+# %% [markdown]
+# ## Covariant Lyapunov vectors
+#
+# The QR vectors are orthogonal by construction; the directions that actually grow at the
+# rates $\lambda_i$ are not. The *covariant* Lyapunov vectors $v_i(t)$ (Ginelli's
+# forward-backward method) are carried into each other by the tangent map,
+# $J v_i(t) \propto v_i(t+1)$, and can come close to one another: near-tangencies between
+# expanding and contracting directions, one of the indicators Sharafi et al. monitor.
+
+# %%
+clv = nc.covariant_vectors(model, data, theta0, lr, steps=100, k=5, n_forward=100,
+                           n_backward=100, seed=0)
+angle = np.degrees(clv.angles(0, 1))
+plots.plot_clv(clv, title="angle between $v_1$ and $v_2$, $\\eta$ = 1")
+
+# %%
+print(f"angle(v1, v2): min {angle.min():.1f} deg, mean {angle.mean():.1f} deg")
+print("QR exponents over the window:", np.round(clv.exponents, 3))
+print("time-averaged CLV growth rates:", np.round(clv.clv_exponents, 3))
+assert abs(clv.clv_exponents[0] - clv.exponents[0]) < 1e-6, "v1 grows at lambda_1"
+assert angle.min() < 45, "covariant vectors are not orthogonal"
+
+# %% [markdown]
+# ## Do early FTLEs predict the final loss?
+#
+# Sharafi et al.'s question, on their kind of problem: a 1-20-1 network learning a 1-D
+# regression task, $y = \sin(\pi x) + $ noise, with mean squared error. For 60 initial
+# conditions `nc.ftle_vs_final_loss` measures the leading FTLE over the first 30 steps,
+# trains 1,000 steps, and fits a one-threshold predictor of "high final loss" (above the
+# median) on half of the initial conditions, tested on the other half.
+
+# %%
+reg = nc.datasets.regression(seed=0)
+net = nc.MLP([1, 20, 1], activation="relu", loss="mse")
+pred = nc.ftle_vs_final_loss(net, reg, lr=0.3, n_init=60, t_early=30, t_final=1000, seed=0)
+print(pred)
+plots.plot_ftle_vs_loss(pred, title=f"relu, $\\eta$ = 0.3: Spearman {pred.spearman:.2f}")
+
+# %%
+print(f"Spearman correlation {pred.spearman:.2f} (p = {pred.spearman_p:.1e}); held-out "
+      f"accuracy {pred.test_accuracy:.2f} against {pred.baseline_accuracy:.2f} for always "
+      f"guessing the majority")
+assert pred.spearman > 0.25 and pred.spearman_p < 0.05, "early FTLEs carry information"
+
+# %% [markdown]
+# Initial conditions that stretch perturbations more in the first 30 steps tend to end
+# with a higher loss. The red points along the top all end at the same loss, the variance
+# of the targets: every ReLU unit of those networks has died and the network outputs a
+# constant — large early stretching is followed by a collapse. The relation is real but
+# loose: the one-threshold predictor beats
+# the baseline only modestly on 30 held-out runs. How well it works depends on the
+# activation, the learning rate and the initial conditions — as Sharafi et al. stress
+# (see *Try this*).
+#
+# ## Agreement with the ensemble estimate
+#
+# Two roads to the same exponent: the finite-$\epsilon$ perturbation ensemble of
+# notebook 4, and a tangent vector carried by the exact tangent map. For 30 initial
+# conditions at $\eta = 1$, the tangent vector's growth $\epsilon\, e^{\sum_t
+# \lambda_1^{loc}(t)}$ is fitted by the same estimator over the same window as the ensemble
+# distances (up to the ensemble's saturation step).
+
+# %%
+ens = nc.perturbation_ensemble(model, data, lr, 200, 1e-8, n_init=30, n_pert=5, seed=3)
+fl_ens = nc.finite_lyapunov(ens)
+growth = np.empty((ens.n_init, 201))
+for i in range(ens.n_init):
+    local = nc.lyapunov_spectrum(model, data, ens.theta_init[i], lr, steps=200, k=1,
+                                 seed=i).local[:, 0]
+    growth[i] = 1e-8 * np.exp(np.concatenate([[0.0], np.cumsum(local)]))
+fl_tan = nc.finite_lyapunov(growth, saturation=fl_ens.saturation_step)
+both = nc.network_mle(fl_ens, n_boot=0).kept & nc.network_mle(fl_tan, n_boot=0).kept
+a, b = fl_ens.exponent[both], fl_tan.exponent[both]
+plots.plot_agreement(a, b, xlabel="ensemble exponent ($\\epsilon = 10^{-8}$)",
+                     ylabel="tangent-map exponent", title=f"{both.sum()} initial conditions")
+
+# %%
+corr = np.corrcoef(a, b)[0, 1]
+rel = np.median(np.abs(a - b) / a)
+print(f"{both.sum()} initial conditions: mean {a.mean():.3f} (ensemble) vs {b.mean():.3f} "
+      f"(tangent); correlation {corr:.2f}; median relative difference {100 * rel:.1f}%")
+assert both.sum() >= 15 and corr > 0.7 and rel < 0.15, "the two estimates must agree"
+
+# %% [markdown]
+# At $\epsilon = 10^{-8}$ the perturbations stay in the linear regime until the distance
+# saturates, so the ensemble and the tangent map measure the same exponent — the network
+# Lyapunov exponent of notebook 4 is a genuine property of the GD map.
+#
+# ## Explore
+#
+# The leading exponents and their running values for any learning rate (logarithmic
+# slider), regime preset or initial condition.
+
+# %%
+widgets.spectrum_explorer(model, data, lr=lr, steps=200, k=5)
+
+# %% [markdown]
+# ## Try this
+#
+# - Slide $\eta$ from 0.01 to 10 in the explorer: where does $\lambda_1$ become clearly
+#   positive? Compare with the onset found in notebook 6 on digits.
+# - Repeat the FTLE experiment with `activation="tanh"` at $\eta = 0.1$ and at
+#   $\eta = 0.2$ (where some runs diverge). When is the predictor useful?
+# - Use `k=3` in `nc.ftle_vs_final_loss`: do the second and third FTLEs carry extra
+#   information?
+# - Increase $\epsilon$ in the agreement experiment to $10^{-3}$: when do the two
+#   estimates part ways, and why?
