@@ -5,7 +5,7 @@ streamed live) and writes its results as JSON; the combined table and, with --js
 combined JSON file are produced from those.
 
     python benchmarks/run_all.py [--quick] [--json PATH] [--repeats N] [--no-check]
-                                 [--only w1,digits,tangent,import]
+                                 [--only w1,digits,tangent,import,fig8,distributed]
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ BENCHMARKS = [
     ("digits", "bench_digits.py"),
     ("tangent", "bench_tangent.py"),
     ("import", "bench_import.py"),
+    ("fig8", "bench_fig8.py"),
+    ("distributed", "bench_distributed.py"),
 ]
 
 
