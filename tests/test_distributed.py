@@ -56,6 +56,18 @@ def test_local_chunking_does_not_change_the_result(iris, model, local):
     assert np.isfinite(local.mle).all() and local.n_diverged.sum() == 0
 
 
+def test_chunks_with_given_initial_conditions_and_every_parameter_perturbed(iris, model):
+    theta0 = model.init(seed=5, n=7, scale=0.5)
+    kw = dict(steps=60, eps=1e-6, n_pert=3, seed=2, theta0=theta0, scope="all", start=4,
+              fit={"min_window": 10}, mle={"n_boot": 50})
+    whole = nc.lr_sweep(model, iris, [1.0, 3.0], **kw)
+    for size in (1, 3):
+        parts = nc.lr_sweep(model, iris, [1.0, 3.0], chunk_size=size, **kw)
+        assert_identical(parts, whole, f"chunk_size={size}")
+    np.testing.assert_array_equal(whole.results[1.0].theta_init, theta0)
+    assert np.any(whole.results[1.0].delta[..., -3:] != 0)       # biases perturbed too
+
+
 def test_dask_cluster_is_bitwise_identical_to_the_local_run(iris, model, local, client):
     on_dask = nc.lr_sweep(model, iris, LRS, executor=client, chunk_size=5, **KW)
     assert_identical(on_dask, local, "2 Dask workers")
