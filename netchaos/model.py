@@ -286,6 +286,7 @@ class MLP:
         K = rows.shape[0]
         lanes = _blocks.lanes_for(self.n_params, K, _num_threads())
         slots, where = _blocks.plan(K, lanes)
+        lanes = slots.shape[1]
         blocks = _blocks.pack(rows, slots)
         nb = blocks.shape[0]
         grads = np.empty_like(blocks) if want_grad else np.empty((nb, 0, lanes))

@@ -17,6 +17,12 @@ the loss with respect to pre-activations) use the same layout in ``D``.
 Scratch ``scr`` of shape (6, max_width * n_lanes), see :func:`make_work`:
 row 0 (``tf``, with ``ti`` its int64 view) and rows 1-2 serve the
 exponentials of whole layers at once, rows 3-5 hold per-lane values.
+
+Blocks whose lane count is a multiple of 4 (all blocks that the public API
+packs) take the register-tiled passes :func:`forward_tiled` and
+:func:`backward_tiled` (see :mod:`netchaos.core.dense`); other blocks, such as
+the one-lane base pass of the Hessian-vector product, take the plain loops
+:func:`forward_lanes` and :func:`backward_lanes`. Both give the same bits.
 """
 
 import math
@@ -24,6 +30,14 @@ import math
 import numpy as np
 from numba import njit, uint64
 
+from .dense import (
+    bias_grad,
+    first_forward,
+    first_grad,
+    hidden_delta,
+    hidden_forward,
+    hidden_grad,
+)
 from .elementwise import (
     ACT_LINEAR,
     LOSS_CROSS_ENTROPY,
@@ -223,6 +237,61 @@ def backward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, D
 
 
 @njit(cache=True, error_model="numpy")
+def forward_tiled(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, tf, ti, s2):
+    """:func:`forward_lanes` with register tiles, for ``L`` a multiple of 4.
+
+    Computes ``ns`` rounded up to a multiple of 4 samples: ``idx`` must hold
+    that many rows (the caller repeats a sample) and ``A`` room for them.
+    Bitwise the same activations as :func:`forward_lanes`.
+    """
+    nl = sizes.shape[0] - 1
+    ns4 = (ns + 3) // 4 * 4
+    rs = n_rows * L
+    for k in range(nl):
+        nin = sizes[k]
+        nout = sizes[k + 1]
+        m = nout * L
+        if k == 0:
+            first_forward(th, b_off[0] * L, w_off[0] * L, m, nin, X, idx, ns4, A, rs, ro[0] * L)
+        else:
+            hidden_forward(th, b_off[k] * L, w_off[k] * L, L, nin, nout, A, ns4, rs,
+                           ro[k - 1] * L, ro[k] * L)
+        if k < nl - 1 and act != ACT_LINEAR:
+            for s in range(ns4):
+                activate_seg(act, A, s * rs + ro[k] * L, m, tf, ti, s2)
+
+
+@njit(cache=True, error_model="numpy")
+def backward_tiled(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, D, G):
+    """:func:`backward_lanes` with register tiles, for ``L`` a multiple of 4.
+
+    The output deltas of the padding samples ``ns .. ns4-1`` (``ns`` rounded up
+    to a multiple of 4) must be zero on entry: their deltas are propagated
+    but never enter ``G``. Bitwise the same gradient as :func:`backward_lanes`.
+    """
+    nl = sizes.shape[0] - 1
+    ns4 = (ns + 3) // 4 * 4
+    rs = n_rows * L
+    for k in range(nl - 1, -1, -1):
+        nin = sizes[k]
+        nout = sizes[k + 1]
+        m = nout * L
+        bias_grad(G, b_off[k] * L, m, D, ns, rs, ro[k] * L)
+        if k == 0:
+            first_grad(G, w_off[0] * L, m, nin, X, idx, ns, D, rs, ro[0] * L)
+        else:
+            ai = ro[k - 1] * L
+            hidden_grad(G, w_off[k] * L, L, nin, nout, A, D, ns, rs, ai, ro[k] * L)
+            hidden_delta(th, w_off[k] * L, L, nin, nout, D, ns4, rs, ai, ro[k] * L)
+            n = nin * L
+            for s in range(ns4):
+                o = uint64(s * rs + ai)
+                for e in range(n):
+                    u = o + uint64(e)
+                    D[u] *= dact(act, A[u])
+
+
+@njit(cache=True, error_model="numpy")
 def flush_every(n_out):
     """How many cross-entropy samples can be multiplied (each factor in [1, n_out]) before a log."""
     c = max(n_out, 2)
@@ -279,12 +348,24 @@ def loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     fl = flush_every(n_out)
     tile = A.shape[0] // (n_rows * L)
     tidx = np.empty(tile, dtype=np.int64)
+    tiled = L % 4 == 0 and tile >= 4
+    if tiled:
+        tile -= tile % 4
     m0 = 0
     while m0 < nb:
         ns = min(tile, nb - m0)
         for s in range(ns):
             tidx[s] = m0 + s if full else idx[m0 + s]
-        forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)
+        if tiled:
+            ns4 = (ns + 3) // 4 * 4
+            for s in range(ns, ns4):
+                tidx[s] = tidx[ns - 1]
+                o = (s * n_rows + ro[nl - 1]) * L
+                for e in range(n_out * L):
+                    D[o + e] = 0.0
+            forward_tiled(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)
+        else:
+            forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)
         for s in range(ns):
             n = tidx[s]
             head_lanes(loss_code, A, D, (s * n_rows + ro[nl - 1]) * L, n_out, L, yi[n], yf, n,
@@ -294,7 +375,9 @@ def loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                 for q in range(L):
                     loss[q] += math.log(prod[q])
                     prod[q] = 1.0
-        if want_grad:
+        if want_grad and tiled:
+            backward_tiled(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, D, g)
+        elif want_grad:
             backward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, D, g)
         m0 += ns
     for q in range(L):
