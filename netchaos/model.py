@@ -31,6 +31,8 @@ _LOSS_CODES = {"cross_entropy": ew.LOSS_CROSS_ENTROPY, "mse": ew.LOSS_MSE}
 _MAX_PARAMS = 2**40
 #: lane-operations per call below which kernels run serially (a thread launch costs more)
 _PARALLEL_WORK = 20_000_000
+#: work (samples x parameters x directions) from which two threads share the directions
+_PARALLEL_WORK_2 = 200_000
 
 _SCHEMES = {"normal": "normal", "glorot": "glorot", "xavier": "glorot", "he": "he", "kaiming": "he"}
 
@@ -404,9 +406,11 @@ class MLP:
                 g = self.grad(theta, X, yi if self.objective == "cross_entropy" else yf)
             return V.copy(), g
         tile = _blocks.tile_for(self.n_params)
-        # parallel blocks of directions only when the work dwarfs a thread launch
+        # parallel blocks of directions only when the work dwarfs a thread launch;
+        # every block repeats the base pass, so mid-sized work takes two blocks
         work = X.shape[0] * self.n_params * k
-        if work < _PARALLEL_WORK:
+        threads = _num_threads()
+        if work < _PARALLEL_WORK_2 or k < 16 or threads < 2:
             # lane rows a multiple of one AVX2 vector: no scalar remainder loops
             # (83 directions padded to 84 run 1.3x faster)
             pad = -k % 4
@@ -416,7 +420,7 @@ class MLP:
             hvp_lanes(theta, Vc, *self._kernel_args(), X, yi, yf, float(lr), out, g,
                       want_grad, tile)
             return (np.ascontiguousarray(out[:, :k]) if pad else out), g
-        n_blocks = min(k // 16 + 1, 2 * max(1, _num_threads()))
+        n_blocks = 2 if work < _PARALLEL_WORK else min(k // 16 + 1, 2 * threads)
         width = -(-k // n_blocks)
         width = -(-width // 4) * 4  # lane rows a multiple of one AVX2 vector
         n_blocks = -(-k // width)

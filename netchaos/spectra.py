@@ -47,10 +47,14 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
+from . import _blocks
 from ._validate import as_float_array, check_choice, check_int, check_positive, rng_from
-from .model import _SCHEMES
+from .core.linalg import householder_qr
+from .core.tangent import tangent_qr_run
+from .model import _PARALLEL_WORK, _SCHEMES
 
 __all__ = [
     "SpectrumResult",
@@ -432,30 +436,21 @@ def _check_k(k, n, name="k"):
 
 
 def _householder_qr(M):
-    """Reduced Householder QR through LAPACK's dgeqrf and dorgqr (``numpy.linalg.qr``'s
-    algorithm without its wrapper overhead); falls back to numpy for non-finite input."""
+    """Reduced Householder QR (:func:`netchaos.core.linalg.householder_qr`, on the
+    row-major array, no LAPACK call overhead); numpy for non-finite or wide input."""
     n, k = M.shape
     if k > n or not np.isfinite(M).all():
         return np.linalg.qr(M)
-    from scipy.linalg import lapack
-
-    qr, tau, _, info = lapack.dgeqrf(np.asfortranarray(M))
-    if info != 0:
-        return np.linalg.qr(M)
-    R = np.triu(qr[:k, :k])
-    Q, _, info = lapack.dorgqr(qr, tau)
-    if info != 0:
-        return np.linalg.qr(M)
-    return np.ascontiguousarray(Q), R
+    return householder_qr(np.ascontiguousarray(M, dtype=np.float64))
 
 
 def _qr_positive(M):
     """Reduced QR of M (n, k) with a non-negative diagonal of R; also ``ln R_ii``.
 
-    Householder QR (LAPACK dgeqrf + dorgqr) in general; for a few
+    Householder QR (:func:`_householder_qr`) in general; for a few
     columns, Gram-Schmidt with one full re-orthogonalisation ("twice is
     enough"), orthogonal to working precision for any numerically full-rank M
-    and much cheaper than a LAPACK call on tiny matrices.
+    and cheaper still on tiny matrices.
     """
     n, k = M.shape
     if k == 1:
@@ -494,7 +489,7 @@ def _qr_positive(M):
 class _MapSystem:
     """A map with its tangent action: ``advance(x) -> x'`` and ``tangent(x, Q) -> J(x) Q``."""
 
-    def __init__(self, advance, tangent, x0, lr, label, both=None):
+    def __init__(self, advance, tangent, x0, lr, label, both=None, fused=None):
         self.advance = advance
         self.tangent = tangent
         self.x0 = x0
@@ -503,6 +498,8 @@ class _MapSystem:
         self.label = label
         # ``both(x, Q) -> (x', J(x) Q)`` in one pass when the map offers it
         self.both = both
+        # ``fused(x, Q, n, absdiag) -> done``: n steps with a QR after each, in place
+        self.fused = fused
 
 
 def _make_system(model, data, theta, lr, step, jacobian, x0):
@@ -544,7 +541,17 @@ def _make_system(model, data, theta, lr, step, jacobian, x0):
             JQ, g = model._tangent_kernel(th, Q, Xc, yi, yf, lr, True)
             return th - lr * g, JQ
 
-        return _MapSystem(advance, tangent, theta.copy(), lr, "GD", both=both)
+        fused = None
+        if Xc.shape[0] * model.n_params * model.n_params < _PARALLEL_WORK:
+            # small problems: the whole QR iteration in one kernel call
+            args = model._kernel_args()
+            tile = _blocks.tile_for(model.n_params)
+
+            def fused(th, Q, n, absdiag):
+                n_blocks = 2 if numba.get_num_threads() >= 2 and Q.shape[1] >= 16 else 1
+                return tangent_qr_run(th, Q, *args, Xc, yi, yf, lr, n, tile, n_blocks, absdiag)
+
+        return _MapSystem(advance, tangent, theta.copy(), lr, "GD", both=both, fused=fused)
 
     for value, name in ((data, "data"), (theta, "theta"), (lr, "lr")):
         if value is not None:
@@ -617,6 +624,28 @@ def _run_qr(system, x, Q, ends, t_offset, bar, keep_q=False, keep_q_blocks=None)
     block = 0
     next_end = int(ends[0]) if n_blocks else -1
     Q_good, x_good = Q, x
+    if (system.fused is not None and not keep_q and k > 4 and n_iter > 0
+            and np.all(lengths == 1) and np.isfinite(Q).all()):
+        # a QR after every step: whole chunks of steps in one kernel call, the
+        # same arithmetic as the loop below
+        x = np.array(x, dtype=np.float64)
+        Qc = np.array(Q, dtype=np.float64, order="C")
+        absdiag = np.empty((n_iter, k))
+        chunk = tick if bar is not None else n_iter
+        t = 0
+        with np.errstate(divide="ignore"):
+            while t < n_iter:
+                n = min(chunk, n_iter - t)
+                done = system.fused(x, Qc, n, absdiag[t:])
+                logs[t:t + done] = np.log(absdiag[t:t + done])
+                if bar is not None:
+                    bar.update(done)
+                t += done
+                if done < n:
+                    diverged_at = t_offset + t + 1
+                    break
+        return dict(x=x, Q=Qc, logs=logs, lengths=lengths, diverged_at=diverged_at,
+                    Q_hist=None, R_hist=None, n_blocks=n_blocks)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for t in range(n_iter):
             if system.both is not None:
@@ -760,9 +789,13 @@ def lyapunov_spectrum(model=None, data=None, theta=None, lr=None, steps=None, k=
 
         M <- J(x_t) M ;  x_{t+1} = f(x_t)
 
-    and every ``renorm`` iterations ``M = Q R`` is factorised (Householder QR,
-    ``numpy.linalg.qr``; Gram-Schmidt with re-orthogonalisation for
-    ``k <= 4``), signs fixed so that ``R_ii > 0``, and ``M <- Q``. The
+    and every ``renorm`` iterations ``M = Q R`` is factorised (Householder QR
+    on the row-major matrix, :func:`netchaos.core.linalg.householder_qr`;
+    Gram-Schmidt with re-orthogonalisation for ``k <= 4``), signs fixed so
+    that ``R_ii > 0``, and ``M <- Q``. For a network with ``renorm = 1`` and
+    ``k > 4`` the whole iteration runs inside one compiled kernel (the
+    Hessian-vector products on two threads when there are two), with the same
+    arithmetic and results as the step-by-step loop. The
     exponents are the time averages of ``ln R_ii`` [1]_: column ``i`` of Q spans,
     together with the previous columns, the ``i``-dimensional subspace of
     fastest growth, and ``ln R_ii`` is the growth of its new direction.

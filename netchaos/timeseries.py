@@ -17,8 +17,6 @@ import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import fft as _fft
-from scipy.spatial import cKDTree
 
 from ._validate import as_float_array, check_choice, check_int, check_positive, rng_from
 from .core.embedding import count_neighbours, fill_boxes, kantz_sums
@@ -449,6 +447,7 @@ def acf(series, nlags=50, n_shuffles=1000, seed=None, alpha=0.05, progress=False
     >>> bool(res.significant[3])
     True
     """
+    from scipy import fft as _fft  # imported here: scipy costs 0.4 s of import time
     x = _series(series, min_len=3, squares=True)
     n = x.size
     nlags = check_int(nlags, "nlags", minimum=1)
@@ -489,6 +488,7 @@ def acf(series, nlags=50, n_shuffles=1000, seed=None, alpha=0.05, progress=False
 
 def _acf_rows(rows, nfft, nlags):
     """Autocovariance numerators of the (centred) rows, lags 0..nlags: shape (B, nlags + 1)."""
+    from scipy import fft as _fft
     spec = _fft.rfft(rows, n=nfft, axis=1)
     power = spec.real ** 2 + spec.imag ** 2
     return _fft.irfft(power, n=nfft, axis=1)[:, :nlags + 1]
@@ -875,6 +875,7 @@ def kantz(series, dim=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, th
 # --------------------------------------------------------------------------
 def _rosenstein_curve(x, dim, delay, min_tsep, max_steps):
     """<ln d_j(i)>, i = 0..max_steps, over all reference points j."""
+    from scipy.spatial import cKDTree  # imported here: scipy costs 0.4 s of import time
     span = (dim - 1) * delay
     n_use = x.size - span - max_steps
     X = _embed(x[:n_use + span], dim, delay)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import netchaos as nc
+from netchaos.core.linalg import householder_qr
 from netchaos.spectra import (
     CLVResult,
     FTLELossResult,
@@ -588,3 +589,72 @@ def test_reprs_are_short(henon_run):
     f, J = linear(np.diag([2.0, 0.5]))
     clv = covariant_vectors(step=f, jacobian=J, x0=[0.0, 0.0], steps=3, seed=0)
     assert repr(clv).startswith("CLVResult(") and len(repr(clv)) < 200
+
+
+# --------------------------------------------------------------------------
+# the QR kernel and the fused iteration
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("n,k", [(1, 1), (7, 1), (5, 3), (10, 10), (83, 83), (200, 50), (31, 29)])
+def test_householder_qr_against_numpy(n, k):
+    """Orthonormal Q, upper-triangular R, Q R = M, |R_ii| as numpy's (LAPACK) QR."""
+    rng = np.random.default_rng(n * 1000 + k)
+    for M in (rng.normal(size=(n, k)), rng.normal(size=(n, k)) * np.geomspace(1, 1e-9, k)):
+        Q, R = householder_qr(np.ascontiguousarray(M))
+        assert Q.shape == (n, k) and R.shape == (k, k) and Q.flags.c_contiguous
+        assert np.abs(Q.T @ Q - np.eye(k)).max() < 1e-14 * max(1, k)
+        assert np.abs(Q @ R - M).max() < 1e-14 * max(1, k) * np.abs(M).max()
+        assert np.all(np.tril(R, -1) == 0.0)
+        _, Rn = np.linalg.qr(M)
+        d, dn = np.abs(np.diag(R)), np.abs(np.diag(Rn))
+        assert np.allclose(d, dn, rtol=1e-11, atol=1e-14 * np.abs(M).max())
+
+
+def test_householder_qr_zero_and_repeated_columns():
+    rng = np.random.default_rng(3)
+    M = rng.normal(size=(6, 4))
+    M[:, 1] = 0.0
+    M[:, 3] = M[:, 0]
+    Q, R = householder_qr(M)
+    assert R[1, 1] == 0.0
+    assert abs(R[3, 3]) < 1e-14
+    assert np.abs(Q @ R - M).max() < 1e-14
+    assert np.abs(Q.T @ Q - np.eye(4)).max() < 1e-14
+
+
+def _python_path(monkeypatch):
+    """Drive the tangent iteration one step at a time from Python (no fused kernel)."""
+    import netchaos.spectra as sp
+
+    init = sp._MapSystem.__init__
+
+    def no_fused(self, *args, fused=None, **kw):
+        init(self, *args, fused=None, **kw)
+
+    monkeypatch.setattr(sp._MapSystem, "__init__", no_fused)
+
+
+@pytest.mark.parametrize("k", [5, 17, 83])
+def test_fused_iteration_matches_step_by_step(monkeypatch, iris, k):
+    """The one-kernel QR iteration (two blocks of directions for k >= 16) gives the same bits."""
+    data, model = iris
+    kw = dict(model=model, data=data, theta=model.init(seed=0), lr=1.0, steps=40, k=k,
+              transient=3, seed=2)
+    fused = lyapunov_spectrum(**kw)
+    _python_path(monkeypatch)
+    plain = lyapunov_spectrum(**kw)
+    assert np.array_equal(fused.exponents, plain.exponents)
+    assert np.array_equal(fused.running, plain.running, equal_nan=True)
+
+
+def test_fused_iteration_divergence_matches_step_by_step(monkeypatch):
+    data = nc.datasets.iris(seed=0)
+    model = nc.MLP([4, 10, 3], activation="linear")
+    kw = dict(model=model, data=data, theta=model.init(seed=0), lr=100.0, steps=60, k=20, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fused = lyapunov_spectrum(**kw)
+        _python_path(monkeypatch)
+        plain = lyapunov_spectrum(**kw)
+    assert fused.diverged and 0 < fused.diverged_at < 60
+    assert fused.diverged_at == plain.diverged_at
+    assert np.array_equal(fused.exponents, plain.exponents, equal_nan=True)

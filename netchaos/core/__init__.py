@@ -6,7 +6,8 @@ use ``error_model="numpy"``: a float division cannot raise, so it vectorises
 (their divisors are never zero; non-finite values are caught as divergence). The public API in
 :mod:`netchaos` validates arguments, seeds, packs trajectories into lane blocks
 and calls these kernels. :mod:`netchaos.core.simd` adds a four-wide float64
-vector type for the register-tiled passes of :mod:`netchaos.core.dense`.
+vector type for the register-tiled passes of :mod:`netchaos.core.dense`;
+:mod:`netchaos.core.linalg` holds the Householder QR of the Lyapunov spectra.
 """
 
 from .elementwise import (  # noqa: F401

@@ -22,7 +22,8 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from .elementwise import LOSS_CROSS_ENTROPY, d2act, dact, fma
-from .mlp import backward_lanes, forward_lanes, head_lanes, make_work
+from .linalg import householder_qr
+from .mlp import backward_tiled, forward_tiled, head_lanes, make_work
 
 
 @njit(cache=True, error_model="numpy")
@@ -47,10 +48,11 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
 
     Notes
     -----
-    The base pass is :func:`forward_lanes`, :func:`head_lanes` and
-    :func:`backward_lanes` with one lane, tile by tile: ``g`` is bitwise the
-    gradient of the trajectory kernels, so a tangent integration follows
-    exactly the trajectory of :func:`netchaos.train`. The R-passes then run
+    The base pass is :func:`forward_tiled`, :func:`head_lanes` and
+    :func:`backward_tiled` on a block of four copies of ``theta``, tile by
+    tile (samples in tiles of a multiple of 4): ``g`` is bitwise the gradient
+    of the trajectory kernels, so a tangent integration follows exactly the
+    trajectory of :func:`netchaos.train`. The R-passes then run
     per sample over flat lane rows (direction ``q`` of row ``r`` at
     ``r * L + q``) with unsigned offsets, so the inner loops vectorise.
     """
@@ -63,16 +65,27 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     scale = 1.0 / N if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (N * n_out)
     v = V.reshape(P * L)
     o = out.reshape(P * L)
-    A, D, scr, ti = make_work(sizes, 1, tile)
+    # the base pass runs as a block of 4 identical lanes through the register
+    # tiles (bitwise the one-lane pass, and faster); lane 0 is copied out
+    tile = max(4, tile - tile % 4)
+    A4, D4, scr, ti = make_work(sizes, 4, tile)
+    A = np.empty(tile * n_rows)
+    D = np.empty(tile * n_rows)
     tf = scr[0]
     sg = scr[1]
     s2 = scr[2]
     mx = scr[3]
     s1 = scr[4]
-    lossacc = np.zeros(1)
-    prod = np.ones(1)
-    hits = np.zeros(1)
+    lossacc = np.zeros(4)
+    prod = np.ones(4)
+    hits = np.zeros(4)
     tidx = np.empty(tile, dtype=np.int64)
+    th4 = np.empty((P, 4))
+    for p in range(P):
+        for q in range(4):
+            th4[p, q] = theta[p]
+    th4f = th4.reshape(P * 4)
+    G4 = np.zeros(P * 4)
     gb_ = np.zeros(P)
     pr = np.empty(n_out)
     RZ = np.empty(n_rows * L)
@@ -85,16 +98,24 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     m0 = 0
     while m0 < N:
         ns = min(tile, N - m0)
-        for s in range(ns):
-            tidx[s] = m0 + s
-        forward_lanes(theta, 1, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)
+        ns4 = (ns + 3) // 4 * 4
+        for s in range(ns4):
+            tidx[s] = m0 + min(s, ns - 1)
+        for s in range(ns, ns4):
+            for e in range(n_out * 4):
+                D4[(s * n_rows + oo_out) * 4 + e] = 0.0
+        forward_tiled(th4f, 4, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A4, tf, ti, s2)
         for s in range(ns):
             n = tidx[s]
-            head_lanes(loss_code, A, D, s * n_rows + oo_out, n_out, 1, yi[n], yf, n, scale,
-                       lossacc, prod, hits, False, tf, ti, sg, mx, s1)
-            prod[0] = 1.0  # the loss itself is not needed
-        # hidden deltas into D, the gradient into gb_
-        backward_lanes(theta, 1, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, D, gb_)
+            head_lanes(loss_code, A4, D4, (s * n_rows + oo_out) * 4, n_out, 4, yi[n], yf, n,
+                       scale, lossacc, prod, hits, False, tf, ti, sg, mx, s1)
+            for q in range(4):
+                prod[q] = 1.0  # the loss itself is not needed
+        # hidden deltas into D4, the gradient into G4
+        backward_tiled(th4f, 4, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A4, D4, G4)
+        for e in range(ns * n_rows):
+            A[e] = A4[e * 4]
+            D[e] = D4[e * 4]
         for s in range(ns):
             n = tidx[s]
             x = X[n]
@@ -233,6 +254,8 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                             u = uint64(q)
                             RD[ri + u] = fma(c2, RZ[ri + u], da * RS[q])
         m0 += ns
+    for p in range(P):
+        gb_[p] = G4[p * 4]
     if l2 != 0.0:
         for p in range(P):
             if wmask[p]:
@@ -259,3 +282,94 @@ def hvp_blocks(theta, Vb, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     for b in prange(Vb.shape[0]):
         hvp_lanes(theta, Vb[b], sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                   X, yi, yf, lr, outb[b], g, want_grad and b == 0, tile)
+
+
+@njit(cache=True, error_model="numpy")
+def tangent_qr_run(theta, Q, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                   X, yi, yf, lr, n_steps, tile, n_blocks, absdiag):
+    """Benettin iteration of the GD map with a QR step after every step, in place.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_params,)
+        State, advanced in place by ``theta - lr * grad L(theta)``.
+    Q : ndarray of shape (n_params, k), C-contiguous, ``4 < k <= n_params``
+        Orthonormal tangent vectors, replaced in place by ``Q'`` of
+        ``J(theta) Q = Q' R`` (with ``R_ii >= 0``) at every step.
+    lr : float
+    n_steps : int
+    tile : int
+        Samples per tile, as :func:`hvp_lanes`.
+    n_blocks : int
+        Blocks of directions computed in parallel by :func:`hvp_blocks` (each
+        repeats the base pass; 2 on two or more threads pays from about 16
+        directions on).
+    absdiag : ndarray of shape (>= n_steps, k)
+        Receives ``|R_ii|`` of every step.
+
+    Returns
+    -------
+    done : int
+        Steps completed. Fewer than ``n_steps`` when the next state, the
+        tangent image or ``R`` is not finite; ``theta`` and ``Q`` then hold
+        the last good values.
+
+    Notes
+    -----
+    The same arithmetic as one :func:`hvp_lanes` call (directions padded
+    with zero columns to a multiple of 4; :func:`hvp_blocks` over
+    ``n_blocks`` parts of them), the update of ``theta`` and
+    :func:`netchaos.core.linalg.householder_qr` per step, so the result is
+    bitwise that of driving them one step at a time from Python, without the
+    per-step interpreter overhead.
+    """
+    P = theta.shape[0]
+    k = Q.shape[1]
+    nb = max(1, min(n_blocks, k // 4))
+    w = -(-k // nb)
+    w += (-w) % 4
+    V = np.zeros((nb, P, w))
+    out = np.empty((nb, P, w))
+    g = np.empty(P)
+    nxt = np.empty(P)
+    M = np.empty((P, k))
+    for t in range(n_steps):
+        for b in range(nb):
+            q0 = b * w
+            for p in range(P):
+                for c in range(min(w, k - q0)):
+                    V[b, p, c] = Q[p, q0 + c]
+        hvp_blocks(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                   X, yi, yf, lr, out, g, True, tile)
+        bad = 0.0
+        for p in range(P):
+            nxt[p] = theta[p] - lr * g[p]
+            bad += nxt[p] - nxt[p]
+        if bad != 0.0:
+            return t
+        for b in range(nb):
+            q0 = b * w
+            for p in range(P):
+                for c in range(min(w, k - q0)):
+                    M[p, q0 + c] = out[b, p, c]
+        for p in range(P):
+            for q in range(k):
+                bad += M[p, q] - M[p, q]
+        if bad != 0.0:
+            return t
+        Qn, R = householder_qr(M)
+        for i in range(k):
+            bad += R[i, i] - R[i, i]
+        if bad != 0.0:
+            return t
+        for i in range(k):
+            d = R[i, i]
+            absdiag[t, i] = abs(d)
+            if d < 0.0:
+                for p in range(P):
+                    Qn[p, i] = -Qn[p, i]
+        for p in range(P):
+            theta[p] = nxt[p]
+            for q in range(k):
+                Q[p, q] = Qn[p, q]
+    return n_steps
