@@ -82,9 +82,12 @@ def combined_table(results):
             if tangent:
                 t = f"{r['time_per_step_s'] * 1e3:.3g}ms/st"
                 thr = f"{_peers.fmt_rate(r['steps_per_s'])} steps/s"
-            else:
+            elif "traj_steps_per_s" in r:
                 t = f"{r['time_s']:.4g}s"
                 thr = f"{_peers.fmt_rate(r['traj_steps_per_s'])} tr-st/s"
+            else:  # whole-workload rows (Fig. 8, distributed): wall time only
+                t = f"{r['time_s']:.4g}s"
+                thr = (f"{r['peak_rss_mb']:.0f} MB peak" if "peak_rss_mb" in r else "")
             note = r.get("note", "")
             lines.append(f"{name:<10} {r['peer']:<24} {t:>10} {thr:>16} {rstr:>13} "
                          f"{pstr:>7} {r.get('cores_used', float('nan')):>5.2f} {dstr:>13}  {note}")
