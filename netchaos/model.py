@@ -406,11 +406,8 @@ class MLP:
                 g = self.grad(theta, X, yi if self.objective == "cross_entropy" else yf)
             return V.copy(), g
         tile = _blocks.tile_for(self.n_params)
-        # parallel blocks of directions only when the work dwarfs a thread launch;
-        # every block repeats the base pass, so mid-sized work takes two blocks
-        work = X.shape[0] * self.n_params * k
-        threads = _num_threads()
-        if work < _PARALLEL_WORK_2 or k < 16 or threads < 2:
+        n_blocks = _direction_blocks(X.shape[0], self.n_params, k)
+        if n_blocks == 1:
             # lane rows a multiple of one AVX2 vector: no scalar remainder loops
             # (83 directions padded to 84 run 1.3x faster)
             pad = -k % 4
@@ -420,7 +417,6 @@ class MLP:
             hvp_lanes(theta, Vc, *self._kernel_args(), X, yi, yf, float(lr), out, g,
                       want_grad, tile)
             return (np.ascontiguousarray(out[:, :k]) if pad else out), g
-        n_blocks = 2 if work < _PARALLEL_WORK else min(k // 16 + 1, 2 * threads)
         width = -(-k // n_blocks)
         width = -(-width // 4) * 4  # lane rows a multiple of one AVX2 vector
         n_blocks = -(-k // width)
@@ -534,3 +530,17 @@ def _num_threads():
     import numba
 
     return numba.get_num_threads()
+
+
+def _direction_blocks(n_samples, n_params, k):
+    """Blocks of directions a Hessian-vector product is split into, one per thread at a time.
+
+    Parallel blocks only when the work (samples x parameters x directions)
+    dwarfs a thread launch; every block repeats the base pass, so mid-sized
+    work takes two blocks.
+    """
+    work = n_samples * n_params * k
+    threads = _num_threads()
+    if work < _PARALLEL_WORK_2 or k < 16 or threads < 2:
+        return 1
+    return 2 if work < _PARALLEL_WORK else min(k // 16 + 1, 2 * threads)

@@ -47,14 +47,13 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from . import _blocks
 from ._validate import as_float_array, check_choice, check_int, check_positive, rng_from
 from .core.linalg import householder_qr
 from .core.tangent import tangent_qr_run
-from .model import _PARALLEL_WORK, _SCHEMES
+from .model import _PARALLEL_WORK, _SCHEMES, _direction_blocks
 
 __all__ = [
     "SpectrumResult",
@@ -548,7 +547,7 @@ def _make_system(model, data, theta, lr, step, jacobian, x0):
             tile = _blocks.tile_for(model.n_params)
 
             def fused(th, Q, n, absdiag):
-                n_blocks = 2 if numba.get_num_threads() >= 2 and Q.shape[1] >= 16 else 1
+                n_blocks = _direction_blocks(Xc.shape[0], model.n_params, Q.shape[1])
                 return tangent_qr_run(th, Q, *args, Xc, yi, yf, lr, n, tile, n_blocks, absdiag)
 
         return _MapSystem(advance, tangent, theta.copy(), lr, "GD", both=both, fused=fused)
@@ -794,7 +793,7 @@ def lyapunov_spectrum(model=None, data=None, theta=None, lr=None, steps=None, k=
     Gram-Schmidt with re-orthogonalisation for ``k <= 4``), signs fixed so
     that ``R_ii > 0``, and ``M <- Q``. For a network with ``renorm = 1`` and
     ``k > 4`` the whole iteration runs inside one compiled kernel (the
-    Hessian-vector products on two threads when there are two), with the same
+    Hessian-vector products split over two threads as in ``MLP.jvp_map``), with the same
     arithmetic and results as the step-by-step loop. The
     exponents are the time averages of ``ln R_ii`` [1]_: column ``i`` of Q spans,
     together with the previous columns, the ``i``-dimensional subspace of

@@ -292,6 +292,22 @@ def backward_tiled(th, L, sizes, w_off, b_off, ro, n_rows, act, X, idx, ns, A, D
 
 
 @njit(cache=True, error_model="numpy")
+def pad_tile(tidx, ns, D, rows, L):
+    """Round a tile of ``ns`` samples up to a multiple of 4 for the register tiles.
+
+    The padding samples repeat ``tidx[ns-1]`` and get zero output deltas, so
+    their backpropagated deltas are finite and never enter a gradient.
+    ``rows = (n_rows, first output row, n_out)``.
+    """
+    n_rows, out_row, n_out = rows
+    for s in range(ns, (ns + 3) // 4 * 4):
+        tidx[s] = tidx[ns - 1]
+        o = (s * n_rows + out_row) * L
+        for e in range(n_out * L):
+            D[o + e] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
 def flush_every(n_out):
     """How many cross-entropy samples can be multiplied (each factor in [1, n_out]) before a log."""
     c = max(n_out, 2)
@@ -357,12 +373,7 @@ def loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         for s in range(ns):
             tidx[s] = m0 + s if full else idx[m0 + s]
         if tiled:
-            ns4 = (ns + 3) // 4 * 4
-            for s in range(ns, ns4):
-                tidx[s] = tidx[ns - 1]
-                o = (s * n_rows + ro[nl - 1]) * L
-                for e in range(n_out * L):
-                    D[o + e] = 0.0
+            pad_tile(tidx, ns, D, (n_rows, ro[nl - 1], n_out), L)
             forward_tiled(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)
         else:
             forward_lanes(th, L, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A, tf, ti, s2)

@@ -23,7 +23,7 @@ from numba import njit, prange, uint64
 
 from .elementwise import LOSS_CROSS_ENTROPY, d2act, dact, fma
 from .linalg import householder_qr
-from .mlp import backward_tiled, forward_tiled, head_lanes, make_work
+from .mlp import backward_tiled, forward_tiled, head_lanes, make_work, pad_tile
 
 
 @njit(cache=True, error_model="numpy")
@@ -98,12 +98,9 @@ def hvp_lanes(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     m0 = 0
     while m0 < N:
         ns = min(tile, N - m0)
-        ns4 = (ns + 3) // 4 * 4
-        for s in range(ns4):
-            tidx[s] = m0 + min(s, ns - 1)
-        for s in range(ns, ns4):
-            for e in range(n_out * 4):
-                D4[(s * n_rows + oo_out) * 4 + e] = 0.0
+        for s in range(ns):
+            tidx[s] = m0 + s
+        pad_tile(tidx, ns, D4, (n_rows, oo_out, n_out), 4)
         forward_tiled(th4f, 4, sizes, w_off, b_off, ro, n_rows, act, X, tidx, ns, A4, tf, ti, s2)
         for s in range(ns):
             n = tidx[s]
