@@ -597,7 +597,8 @@ _ACT_CODE = {"sigmoid": 0, "tanh": 1, "relu": 2, "linear": 3}
 
 try:
     import numba as _numba
-    from numba import njit as _njit, prange as _prange
+    from numba import njit as _njit
+    from numba import prange as _prange
     _NUMBA_ERR = ""
 except Exception as _exc:  # pragma: no cover
     _numba = None
@@ -961,7 +962,8 @@ def torch_func_tangent(sizes, activation, X, y, theta0, Q0, lr, steps):
     """torch.func.jacfwd(torch.func.grad(loss)) -> H, J Q = Q - lr H Q,
     torch.linalg.qr; Python loop over steps (eager torch), float64."""
     torch = _torch()
-    from torch.func import grad as tgrad, jacfwd
+    from torch.func import grad as tgrad
+    from torch.func import jacfwd
 
     act = _torch_act(activation)
     sl = layer_slices(sizes)

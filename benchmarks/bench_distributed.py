@@ -168,7 +168,7 @@ def main(argv=None):
                 ref = out if ref is None else ref
                 same[name] &= _identical(out, ref)
         tiny = dict(values=[float(v) for v in range(1, 41)], steps=1, n_init=1, n_pert=1,
-                    mle={"n_boot": 10}, fit={"min_window": 3})
+                    mle_kwargs={"n_boot": 10}, fit_kwargs={"min_window": 3})
         t_local = min(_timed(lambda: sweep(None, **tiny), 3)[:2])
         t_dask = min(_timed(lambda: sweep(clients[1], **tiny), 3)[:2])
         overhead = (t_dask - t_local) / 40

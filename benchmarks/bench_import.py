@@ -28,7 +28,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _peers  # noqa: E402  (import first: sets the thread caps)
-
 import numpy as np  # noqa: E402
 
 TITLE = "netchaos benchmark import / first call (Numba cache cold vs warm)"

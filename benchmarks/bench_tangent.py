@@ -29,7 +29,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _peers  # noqa: E402  (import first: sets the thread caps before numpy/jax/torch)
-
 import numpy as np  # noqa: E402
 
 TITLE = "netchaos benchmark tangent: Benettin QR on Iris [4,10,3] sigmoid, lr=1, Q = 83x83"

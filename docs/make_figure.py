@@ -33,7 +33,7 @@ def main(path=OUT):
         title="Training as a dynamical system: nearby GD trajectories separate exponentially "
               "(Iris 4-10-3, $\\eta$ = 1, $\\epsilon$ = $10^{-8}$)")
     fig.savefig(path, dpi=90)
-    print(f"{path}: lambda_nMLE = {mle.value:.3f}, kept {mle.n_kept}/{mle.n}, "
+    print(f"{path}: lambda_nMLE = {mle.exponent:.3f}, kept {mle.n_kept}/{mle.n}, "
           f"{os.path.getsize(path) / 1024:.0f} KB")
 
 

@@ -6,34 +6,18 @@ conditions, measures how nearby trajectories separate, and studies its tangent
 map ``I - lr * H``.
 """
 
-from . import datasets  # noqa: F401
+from . import datasets, systems  # noqa: F401
+from ._version import __version__
+from .clv import CLVResult, covariant_vectors
+from .exponents import FiniteLyapunovResult, NetworkMLE, finite_lyapunov, network_mle
+from .hessian import SharpnessSeries, sharpness, sharpness_series
 from .io import load, save
 from .model import MLP
-from .spectra import (
-    CLVResult,
-    FTLELossResult,
-    SharpnessSeries,
-    SpectrumResult,
-    covariant_vectors,
-    ftle_vs_final_loss,
-    lyapunov_spectrum,
-    sharpness,
-    sharpness_series,
-)
-from .stability import (
-    EnsembleResult,
-    FiniteLyapunovResult,
-    NetworkMLE,
-    SweepResult,
-    ablation_importance,
-    displacement,
-    eps_sweep,
-    finite_lyapunov,
-    lr_sweep,
-    network_mle,
-    path_length,
-    perturbation_ensemble,
-)
+from .perturbation import EnsembleResult, perturbation_ensemble
+from .protocols import FTLELossResult, ftle_vs_final_loss
+from .spectra import SpectrumResult, lyapunov_spectrum
+from .sweeps import SweepResult, eps_sweep, lr_sweep
+from .systems import GDMap, Map
 from .timeseries import (
     ACFResult,
     KantzResult,
@@ -50,11 +34,10 @@ from .timeseries import (
 )
 from .training import TrainResult, train
 from .validation import ValidationReport, validate
-
-__version__ = "0.1.0"
+from .weights import ablation_importance, displacement, path_length
 
 __all__ = [
-    "MLP", "TrainResult", "datasets", "train",
+    "MLP", "TrainResult", "datasets", "train", "GDMap", "Map", "systems",
     "perturbation_ensemble", "eps_sweep", "lr_sweep", "finite_lyapunov", "network_mle",
     "displacement", "path_length", "ablation_importance",
     "EnsembleResult", "FiniteLyapunovResult", "NetworkMLE", "SweepResult",

@@ -1,6 +1,12 @@
 """Packing of trajectories (rows of a (K, P) array) into lane blocks (n_blocks, P, n_lanes)."""
 
+import numba
 import numpy as np
+
+#: lane-operations per call below which kernels run serially (a thread launch costs more)
+PARALLEL_WORK = 20_000_000
+#: work (samples x parameters x directions) from which two threads share the directions
+PARALLEL_WORK_2 = 200_000
 
 def lanes_for(n_params, n_traj, n_threads=2):
     """Lanes per block.
@@ -102,3 +108,17 @@ def pack(thetas, slots):
 def unpack(blocks, where):
     """(n_blocks, ..., n_lanes) -> (K, ...): the slot of every trajectory."""
     return blocks[where[:, 0], ..., where[:, 1]]
+
+
+def direction_blocks(n_samples, n_params, k):
+    """Blocks of directions a Hessian-vector product is split into, one per thread at a time.
+
+    Parallel blocks only when the work (samples x parameters x directions)
+    dwarfs a thread launch; every block repeats the base pass, so mid-sized
+    work takes two blocks.
+    """
+    work = n_samples * n_params * k
+    threads = numba.get_num_threads()
+    if work < PARALLEL_WORK_2 or k < 16 or threads < 2:
+        return 1
+    return 2 if work < PARALLEL_WORK else min(k // 16 + 1, 2 * threads)

@@ -6,6 +6,12 @@ import numpy as np
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
+#: Initial-weight schemes of :meth:`netchaos.MLP.init`, by accepted name.
+INIT_SCHEMES = {"normal": "normal", "glorot": "glorot", "xavier": "glorot", "he": "he",
+                "kaiming": "he"}
+#: Which parameters a perturbation or an ablation touches.
+SCOPES = ("weights", "all")
+
 
 def as_array(value, name):
     """``numpy.asarray(value)``, with a TypeError naming ``name`` for ragged or odd input."""
@@ -15,16 +21,21 @@ def as_array(value, name):
         raise TypeError(f"{name} must be an array of numbers: {exc}") from None
 
 
-def as_float_array(value, name, ndim=None, finite=True):
-    """Return ``value`` as a C-contiguous float64 array, checking its dimension and finiteness."""
+def as_numeric(value, name):
+    """``value`` as a numpy array of a real numeric (or bool) dtype, unconverted."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
     arr = as_array(value, name)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be an array of numbers, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+        raise TypeError(f"{name} must be real-valued, got dtype {arr.dtype}")
+    return arr
+
+
+def as_float_array(value, name, ndim=None, finite=True):
+    """Return ``value`` as a C-contiguous float64 array, checking its dimension and finiteness."""
+    arr = np.ascontiguousarray(as_numeric(value, name), dtype=np.float64)
     if ndim is not None:
         dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in dims:
@@ -93,3 +104,79 @@ def rng_from(seed, name="seed"):
     if seed < 0:
         raise ValueError(f"{name} must be >= 0, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+def split_data(data):
+    """``(X, y, X_test, y_test)`` from a Dataset or an ``(X, y)`` / ``(X, y, X_test, y_test)`` tuple.
+
+    The test arrays are None when not given. Raises a TypeError naming ``data`` otherwise.
+    """
+    if hasattr(data, "X_train") and hasattr(data, "y_train"):
+        return data.X_train, data.y_train, getattr(data, "X_test", None), getattr(data, "y_test", None)
+    if isinstance(data, (tuple, list)) and len(data) in (2, 4):
+        if len(data) == 2:
+            return data[0], data[1], None, None
+        return tuple(data)
+    raise TypeError("data must be a netchaos.datasets.Dataset or a tuple (X, y) "
+                    f"or (X, y, X_test, y_test), got {type(data).__name__}")
+
+
+#: What each use of a model needs from it.
+MODEL_ATTRIBUTES = {
+    "train": ("n_params", "weight_mask", "init", "loss"),
+    "tangent": ("grad", "jvp_map", "hvp", "n_params"),
+}
+
+
+def check_model(model, needs="train"):
+    """Check that ``model`` has the attributes a use needs (``MODEL_ATTRIBUTES``).
+
+    Raises a TypeError naming the first missing attribute.
+    """
+    for attr in MODEL_ATTRIBUTES[needs]:
+        if not hasattr(model, attr):
+            raise TypeError(f"model must be a netchaos.MLP (needs .{attr}), "
+                            f"got {type(model).__name__}")
+    return model
+
+
+def check_scope(scope):
+    """``"weights"`` or ``"all"``: which parameters a perturbation or ablation touches."""
+    if not isinstance(scope, str):
+        raise TypeError(f"scope must be a string, got {type(scope).__name__}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+    return scope
+
+
+def check_theta(model, theta, name="theta"):
+    """One parameter vector of ``model``: float64 of shape (n_params,) (non-finite allowed)."""
+    theta = as_float_array(theta, name, ndim=1, finite=False)
+    if theta.shape[0] != model.n_params:
+        raise ValueError(f"{name} must have shape ({model.n_params},) for this model, "
+                         f"got {theta.shape}")
+    return theta
+
+
+def renamed_keywords(**renames):
+    """Decorator: accept the old keyword names ``old=new`` for one version, with a warning.
+
+    Giving both the old and the new name is a TypeError naming both.
+    """
+    import functools
+    import warnings
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both {old!r} (deprecated) and "
+                                        f"{new!r}; give {new!r} only")
+                    warnings.warn(f"{fn.__name__}(): the keyword {old!r} is deprecated; use "
+                                  f"{new!r}", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+        return inner
+    return wrap

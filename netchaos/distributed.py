@@ -2,7 +2,7 @@
 ``concurrent.futures.Executor``.
 
 A sweep is split into chunks, each a pure function of its parameters and seed
-(:func:`netchaos.stability._run_chunk`), so the result does not depend on where or
+(:func:`netchaos.sweeps._run_chunk`), so the result does not depend on where or
 in which order the chunks run: a sweep on a cluster is bitwise identical to the
 local one. This module only schedules: it submits the chunks that are not done
 yet, hands every finished chunk to a callback as it arrives (the sweep saves it
@@ -16,16 +16,46 @@ unless a Dask client is passed.
 import concurrent.futures as cf
 import uuid
 
-__all__ = ["run_chunks", "warm_up", "is_dask_client", "dashboard_link"]
+__all__ = ["run_chunks", "check_executor", "is_dask_client", "dashboard_link"]
 
 
 def is_dask_client(executor):
-    """True for a ``dask.distributed.Client`` (checked without importing Dask)."""
+    """True for a ``dask.distributed.Client`` (checked without importing Dask).
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(1) as ex:
+    ...     is_dask_client(ex)
+    False
+    """
     cls = type(executor)
     return cls.__name__ == "Client" and cls.__module__.split(".")[0] == "distributed"
 
 
-def _check_executor(executor):
+def check_executor(executor):
+    """Refuse anything but None, a Dask client or a ``concurrent.futures.Executor``.
+
+    Parameters
+    ----------
+    executor : object
+
+    Raises
+    ------
+    TypeError
+        For any other object.
+    ValueError
+        For a ``ProcessPoolExecutor`` that forks its workers (unsafe once
+        Numba's thread pool runs in this process).
+
+    Examples
+    --------
+    >>> check_executor(None)
+    >>> check_executor("local")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    TypeError: executor must be a dask.distributed.Client, ... or None, got str
+    """
     if executor is None or is_dask_client(executor):
         return
     if not isinstance(executor, cf.Executor):
@@ -40,39 +70,15 @@ def _check_executor(executor):
                          "mp_context=multiprocessing.get_context('spawn') (or 'forkserver')")
 
 
-def warm_up():
-    """Load (or compile) the Numba kernels a sweep uses in this process.
-
-    Run once per worker process so that no chunk pays for compilation; with the
-    on-disk cache of an installed netchaos this only loads machine code.
-    Returns the process id (handy to check which workers ran it).
-    """
-    import os
-
-    import numpy as np
-
-    from .model import MLP
-    from .stability import finite_lyapunov
-    from .training import train
-
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((6, 3))
-    y = np.arange(6) % 2
-    model = MLP([3, 2, 2])
-    theta = model.init(seed=0, n=2)
-    res = train(model, (X, y), theta, 0.1, 3, reference=np.array([-1, 0]))
-    train(model, (X, y), theta[0], 0.1, 3, record="final")
-    finite_lyapunov(np.exp(0.1 * np.arange(30)))
-    return os.getpid() if res.n_diverged == 0 else -1
-
-
 class _WarmUpPlugin:
-    """Dask worker plugin: :func:`warm_up` on every worker, including restarted ones."""
+    """Dask worker plugin: ``fn()`` on every worker, including restarted ones."""
 
-    name = "netchaos-warm-up"
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = f"netchaos-warm-up-{fn.__module__}.{fn.__qualname__}"
 
     def setup(self, worker):  # noqa: D401 - Dask's plugin interface
-        warm_up()
+        self.fn()
 
 
 def _on_dask_worker(fn, arg):
@@ -100,19 +106,19 @@ def _on_dask_worker(fn, arg):
         numba.set_num_threads(before)
 
 
-def _dask_prepare(client):
-    """Warm every current and future worker once per client (idempotent)."""
+def _dask_prepare(client, warm_up):
+    """Run ``warm_up`` on every current and future worker, once per client (idempotent)."""
     try:
         from distributed.diagnostics.plugin import WorkerPlugin
     except ImportError:  # pragma: no cover - distributed always has it
         client.run(warm_up)
         return
-    plugin = type("NetchaosWarmUp", (_WarmUpPlugin, WorkerPlugin), {})()
-    client.register_plugin(plugin, name=_WarmUpPlugin.name)
+    plugin = type("NetchaosWarmUp", (_WarmUpPlugin, WorkerPlugin), {})(warm_up)
+    client.register_plugin(plugin, name=plugin.name)
 
 
 def run_chunks(fn, chunks, executor=None, done=None, keys=None, on_result=None,
-               retries=2):
+               retries=2, warm_up=None):
     """Evaluate ``fn(chunk)`` for every chunk not already done; results in chunk order.
 
     Parameters
@@ -136,13 +142,32 @@ def run_chunks(fn, chunks, executor=None, done=None, keys=None, on_result=None,
         Extra attempts of a chunk whose task raised on a Dask worker. A worker
         that dies mid-chunk is handled by the Dask scheduler itself: the task
         is rerun elsewhere, and being pure it yields the same result.
+    warm_up : callable, optional
+        A picklable module-level function of no argument that Dask workers
+        run once when they join (to load compiled kernels before the first
+        chunk).
 
     Returns
     -------
     list
         ``fn(chunks[i])`` for every ``i``.
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as ex:
+    ...     run_chunks(abs, [-1, -2, 3], ex)
+    [1, 2, 3]
+
+    Chunks in ``done`` are not recomputed; ``on_result`` sees the others:
+
+    >>> seen = []
+    >>> run_chunks(abs, [-1, -2, 3], done={0: 1}, on_result=lambda i, r: seen.append(i))
+    [1, 2, 3]
+    >>> seen
+    [1, 2]
     """
-    _check_executor(executor)
+    check_executor(executor)
     results = dict(done or {})
     todo = [i for i in range(len(chunks)) if i not in results]
 
@@ -157,7 +182,8 @@ def run_chunks(fn, chunks, executor=None, done=None, keys=None, on_result=None,
     elif is_dask_client(executor):
         from distributed import as_completed
 
-        _dask_prepare(executor)
+        if warm_up is not None:
+            _dask_prepare(executor, warm_up)
         name = getattr(fn, "__name__", "chunk")
         token = uuid.uuid4().hex[:12]  # task names unique to this call
         futs = {}
@@ -184,7 +210,13 @@ def run_chunks(fn, chunks, executor=None, done=None, keys=None, on_result=None,
 
 
 def dashboard_link(executor):
-    """The Dask dashboard address of ``executor``, or None."""
+    """The Dask dashboard address of ``executor``, or None.
+
+    Examples
+    --------
+    >>> print(dashboard_link(None))   # not a Dask client
+    None
+    """
     if is_dask_client(executor):
         return getattr(executor, "dashboard_link", None)
     return None

@@ -1,4 +1,4 @@
-"""Saving and loading results, and the checkpoint directories of long sweeps.
+"""Saving and loading results: one ``.npz`` file per result, written atomically.
 
 File format
 -----------
@@ -35,30 +35,29 @@ or foreign file never produces a bare zipfile error and is never written to).
 Every array is checked against the dtype, shape and CRC-32 recorded in the
 metadata, so damage that the zip directory's own checksums miss is caught too.
 
-Checkpoint directories
-----------------------
-:func:`netchaos.eps_sweep` and :func:`netchaos.lr_sweep` take
-``checkpoint=DIR``: DIR then holds ``manifest.json`` (the sweep's parameters
-and a SHA-256 fingerprint of the model, data and initial conditions) and one
-``chunk-NNNN.npz`` per finished sweep value (the ensemble, the fit and the
-network MLE of value NNNN, in the format above). ``resume=True`` reloads the
-chunks whose manifest matches and computes the rest; the result is bitwise
-identical to an uninterrupted run.
+Checkpoint directories of sweeps are kept by :mod:`netchaos.checkpoint` in the same
+format.
 """
 
-import contextlib
 import datetime
-import hashlib
 import json
-import numbers
 import os
-import re
-import tempfile
 import zipfile
 import zlib
 from dataclasses import fields, is_dataclass
 
 import numpy as np
+
+from ._files import (
+    NOT_SCALAR,
+    atomic_write,
+    check_path,
+    json_bytes,
+    json_scalar,
+    tagged_float,
+)
+from ._results import result_types
+from ._version import __version__
 
 __all__ = ["save", "load", "read_metadata", "FORMAT_NAME", "FORMAT_VERSION"]
 
@@ -67,29 +66,6 @@ FORMAT_NAME = "netchaos"
 #: Version of the file layout; files with a larger number are refused.
 FORMAT_VERSION = 1
 _META = "__meta__"
-
-
-def _result_types():
-    """The result classes that can be saved, by name."""
-    from . import spectra, stability, timeseries, training
-
-    classes = [
-        stability.EnsembleResult, stability.FiniteLyapunovResult, stability.NetworkMLE,
-        stability.SweepResult, spectra.SpectrumResult, spectra.CLVResult,
-        spectra.SharpnessSeries, spectra.FTLELossResult, training.TrainResult,
-        timeseries.ACFResult, timeseries.KantzResult, timeseries.RosensteinResult,
-        timeseries.LaminarResult, timeseries.LaminarLengthStats,
-    ]
-    return {c.__name__: c for c in classes}
-
-
-def _check_path(path, name="path"):
-    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike file name, got {type(path).__name__}")
-    path = os.fspath(path)
-    if not path:
-        raise ValueError(f"{name} must not be empty")
-    return path
 
 
 # ============================================================================
@@ -103,8 +79,8 @@ class _Encoder:
         self.arrays = {}
 
     def __call__(self, obj, key):
-        value = _scalar(obj, _tagged_float)
-        if value is not _NOT_SCALAR:
+        value = json_scalar(obj, tagged_float)
+        if value is not NOT_SCALAR:
             return value
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject or obj.dtype.kind == "V":
@@ -129,26 +105,10 @@ class _Encoder:
                         "numbers and strings")
 
 
-_NOT_SCALAR = object()
 
 
-def _tagged_float(value):
-    return {"__float__": repr(value)}
 
 
-def _scalar(obj, nonfinite):
-    """JSON form of None, a bool, a str or a real number (``nonfinite`` maps NaN and inf);
-    ``_NOT_SCALAR`` for anything else."""
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, numbers.Integral):
-        return int(obj)
-    if isinstance(obj, numbers.Real):
-        value = float(obj)
-        return value if np.isfinite(value) else nonfinite(value)
-    return _NOT_SCALAR
 
 
 def _join(key, part):
@@ -157,8 +117,8 @@ def _join(key, part):
 
 def _plain(obj, depth=0):
     """A readable JSON view of the scalar parameters of a result (arrays summarised)."""
-    value = _scalar(obj, repr)
-    if value is not _NOT_SCALAR:
+    value = json_scalar(obj, repr)
+    if value is not NOT_SCALAR:
         return value
     if isinstance(obj, np.ndarray):
         if obj.ndim <= 1 and obj.size <= 64 and obj.dtype.kind in "biuf":
@@ -173,44 +133,8 @@ def _plain(obj, depth=0):
             return f"<{type(obj).__name__}>"
         return {f.name: _plain(getattr(obj, f.name), depth + 1) for f in fields(obj)
                 if not isinstance(getattr(obj, f.name), (np.ndarray, dict))
-                or f.name in ("params", "values")}
+                or f.name in ("settings", "values")}
     return repr(obj)
-
-
-def _json_bytes(obj):
-    return json.dumps(obj, allow_nan=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-# ============================================================================
-# atomic writes
-# ============================================================================
-def _fsync_dir(directory):
-    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_write(path, write):
-    """Write ``path`` through ``write(fileobj)`` atomically: temp file, fsync, rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
 
 
 # ============================================================================
@@ -258,21 +182,19 @@ def save(result, path, metadata=None):
     >>> nc.load(path).exponent.shape
     (1,)
     """
-    from . import __version__
-
-    path = _check_path(path)
+    path = check_path(path)
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
     if os.path.isdir(path):
         raise ValueError(f"path {path!r} is a directory; give a file name")
-    types = _result_types()
+    types = result_types()
     if not (isinstance(result, dict) or type(result).__name__ in types):
         raise TypeError(f"result must be a netchaos result or a dict of them, got "
                         f"{type(result).__name__}")
     enc = _Encoder(types)
     content = enc(result, "")
     try:
-        extra = json.loads(_json_bytes(metadata or {}))
+        extra = json.loads(json_bytes(metadata or {}))
     except (TypeError, ValueError) as exc:
         raise TypeError(f"metadata must be JSON-serialisable: {exc}") from None
     meta = {
@@ -287,14 +209,14 @@ def save(result, path, metadata=None):
         "arrays": {k: _signature(a) for k, a in enc.arrays.items()},
     }
     arrays = dict(enc.arrays)
-    arrays[_META] = np.frombuffer(_json_bytes(meta), dtype=np.uint8)
-    _atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    arrays[_META] = np.frombuffer(json_bytes(meta), dtype=np.uint8)
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
     return path
 
 
 def _open(path):
     """The metadata and the open NpzFile of a netchaos file (the caller closes it)."""
-    path = _check_path(path)
+    path = check_path(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such file: {path!r}")
     if os.path.isdir(path):
@@ -327,7 +249,7 @@ def _open(path):
         for key in ("type", "content", "arrays"):
             if key not in meta:
                 raise ValueError(f"{path!r}: the metadata has no {key!r}")
-        if meta["type"] != "dict" and meta["type"] not in _result_types():
+        if meta["type"] != "dict" and meta["type"] not in result_types():
             raise ValueError(f"{path!r} holds an unknown result type {meta['type']!r}")
         present = set(npz.files)
         if not isinstance(meta["arrays"], dict):
@@ -384,6 +306,18 @@ def read_metadata(path):
     ------
     ValueError
         If the file is not a netchaos result file (see :func:`load`).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import netchaos as nc
+    >>> d = tempfile.mkdtemp()
+    >>> fl = nc.finite_lyapunov(1e-8 * 2.0 ** np.arange(40))
+    >>> path = nc.save(fl, os.path.join(d, "fit.npz"), metadata={"note": "demo"})
+    >>> meta = nc.io.read_metadata(path)
+    >>> meta["format"], meta["type"], meta["metadata"]
+    ('netchaos', 'FiniteLyapunovResult', {'note': 'demo'})
     """
     meta, npz = _open(path)
     npz.close()
@@ -410,10 +344,27 @@ def load(path):
         If the file is not a zip archive, has no ``__meta__`` entry or another
         format name, has a newer format version, an unknown result type, or a
         missing, truncated or corrupt array; the message names the file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import netchaos as nc
+    >>> d = tempfile.mkdtemp()
+    >>> fl = nc.finite_lyapunov(1e-8 * 2.0 ** np.arange(40))   # doubling: ln 2 per step
+    >>> back = nc.load(nc.save({"fit": fl, "x": np.arange(3)}, os.path.join(d, "run.npz")))
+    >>> type(back["fit"]).__name__, round(float(back["fit"].exponent[0]), 4), back["x"]
+    ('FiniteLyapunovResult', 0.6931, array([0, 1, 2]))
+    >>> with open(os.path.join(d, "junk.npz"), "wb") as fh:
+    ...     _ = fh.write(b"not a zip")
+    >>> nc.load(os.path.join(d, "junk.npz"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: '...junk.npz' is not a netchaos result file: it is not an npz (zip) archive ...
     """
     meta, npz = _open(path)
     path = os.fspath(path)
-    types = _result_types()
+    types = result_types()
 
     def dec(node):
         if isinstance(node, list):
@@ -433,7 +384,8 @@ def load(path):
             cls = types.get(node["__type__"])
             if cls is None:
                 raise ValueError(f"{path!r} holds an unknown result type {node['__type__']!r}")
-            kwargs = {k: dec(v) for k, v in node.get("fields", {}).items()}
+            renamed = getattr(cls, "_renamed", {})   # files written before a field's rename
+            kwargs = {renamed.get(k, k): dec(v) for k, v in node.get("fields", {}).items()}
             try:
                 return cls(**kwargs)
             except TypeError as exc:
@@ -464,164 +416,3 @@ def _array_keys(node):
 
 def _hashable(key):
     return key if not isinstance(key, list) else tuple(key)
-
-
-# ============================================================================
-# checkpoint directories of sweeps
-# ============================================================================
-_MANIFEST = "manifest.json"
-_CHUNK = re.compile(r"^chunk-(\d{4,})\.npz$")
-_CHECKPOINT_FORMAT = "netchaos-checkpoint"
-
-
-def _jsonable(obj):
-    """A canonical JSON-able copy of sweep parameters (arrays as dtype + list)."""
-    value = _scalar(obj, _tagged_float)
-    if value is not _NOT_SCALAR:
-        return value
-    if isinstance(obj, np.ndarray):
-        return {"__array__": str(obj.dtype), "shape": list(obj.shape),
-                "data": [_jsonable(v) for v in obj.ravel().tolist()]}
-    if isinstance(obj, (tuple, list)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    return repr(obj)
-
-
-def _fingerprint(*arrays):
-    """SHA-256 of arrays (dtype, shape and bytes) and strings, as hex."""
-    h = hashlib.sha256()
-    for a in arrays:
-        if a is None:
-            h.update(b"none;")
-        elif isinstance(a, str):
-            h.update(b"str:" + a.encode("utf-8") + b";")
-        else:
-            a = np.ascontiguousarray(a)
-            h.update(f"{a.dtype.str}{a.shape};".encode())
-            h.update(a.tobytes())
-    return h.hexdigest()
-
-
-class _ChunkStore:
-    """A checkpoint directory: one file per finished chunk of a sweep.
-
-    Parameters
-    ----------
-    directory : str or os.PathLike
-        Created if missing.
-    manifest : dict
-        JSON-able description of the run (parameters, values, fingerprint);
-        a resumed run must present an identical one.
-    resume : bool
-        False: the directory must be empty or absent. True: reuse the chunks
-        of a matching manifest (or start afresh in an empty directory).
-
-    Notes
-    -----
-    Stateless apart from the directory, so the computation of a chunk stays a
-    pure function of its parameters and the store can wrap any executor.
-    """
-
-    def __init__(self, directory, manifest, resume):
-        from . import __version__
-
-        directory = _check_path(directory, "checkpoint")
-        if os.path.exists(directory) and not os.path.isdir(directory):
-            raise ValueError(f"checkpoint {directory!r} exists and is not a directory")
-        os.makedirs(directory, exist_ok=True)
-        self.directory = directory
-        self.manifest = {"format": _CHECKPOINT_FORMAT, "format_version": FORMAT_VERSION,
-                         **_jsonable(manifest)}
-        # every chunk file carries the hash of the whole manifest: a chunk of another run
-        # (other parameters, data or initial conditions) is recognised as such
-        self.run_id = hashlib.sha256(_json_bytes(self.manifest)).hexdigest()
-        path = os.path.join(directory, _MANIFEST)
-        entries = [e for e in os.listdir(directory) if not _is_temp(e)]
-        if not resume:
-            if entries:
-                raise ValueError(f"checkpoint directory {directory!r} is not empty; pass "
-                                 "resume=True to continue the run saved there, or give a new "
-                                 "or empty directory")
-        elif entries:
-            if _MANIFEST not in entries:
-                raise ValueError(f"checkpoint directory {directory!r} has no {_MANIFEST}: it is "
-                                 "not a netchaos checkpoint (refusing to write there)")
-            stored = self._read_manifest(path)
-            stored.pop("netchaos_version", None)
-            diff = _differences(stored, self.manifest)
-            if diff:
-                raise ValueError(f"checkpoint directory {directory!r} belongs to another run: "
-                                 f"{', '.join(diff)} differ from this call's; use a new "
-                                 "directory or the original arguments")
-        self._clean_temp()
-        if not os.path.exists(path):
-            data = _json_bytes({**self.manifest, "netchaos_version": __version__})
-            _atomic_write(path, lambda fh: fh.write(data))
-
-    @classmethod
-    def stored(cls, directory):
-        """The manifest saved in ``directory``, or None if there is none."""
-        path = os.path.join(_check_path(directory, "checkpoint"), _MANIFEST)
-        return cls._read_manifest(path) if os.path.isfile(path) else None
-
-    @staticmethod
-    def _read_manifest(path):
-        try:
-            with open(path, "rb") as fh:
-                stored = json.loads(fh.read().decode("utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise ValueError(f"checkpoint manifest {path!r} cannot be read: {exc}") from None
-        if not isinstance(stored, dict) or stored.get("format") != _CHECKPOINT_FORMAT:
-            raise ValueError(f"{path!r} is not a netchaos checkpoint manifest")
-        if stored.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"checkpoint manifest {path!r} has a newer format version "
-                             f"{stored.get('format_version')}; upgrade netchaos")
-        return stored
-
-    def _clean_temp(self):
-        for e in os.listdir(self.directory):
-            if _is_temp(e):
-                with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(self.directory, e))
-
-    def path(self, index):
-        return os.path.join(self.directory, f"chunk-{index:04d}.npz")
-
-    def done(self):
-        """Indices of the chunks on disk."""
-        return sorted(int(m.group(1)) for m in map(_CHUNK.match, os.listdir(self.directory)) if m)
-
-    def load(self, index, value):
-        """The saved output of chunk ``index`` (checked against ``value``), or None."""
-        path = self.path(index)
-        if not os.path.exists(path):
-            return None
-        meta = read_metadata(path)
-        tag = meta.get("metadata", {})
-        if tag.get("chunk") != index or tag.get("value") != _jsonable(value) \
-                or tag.get("run") != self.run_id:
-            raise ValueError(f"checkpoint file {path!r} does not belong to this run (chunk "
-                             f"{tag.get('chunk')!r}, value {tag.get('value')!r}); remove it or "
-                             "use a new directory")
-        return load(path)
-
-    def save(self, index, value, output):
-        """Write the output of chunk ``index`` atomically."""
-        save(output, self.path(index), metadata={
-            "chunk": index, "value": _jsonable(value), "run": self.run_id})
-
-
-def _differences(a, b, prefix=""):
-    """Dotted paths at which two JSON trees differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = []
-        for k in sorted(set(a) | set(b)):
-            out += _differences(a.get(k), b.get(k), _join(prefix, k))
-        return out
-    return [] if a == b else [prefix or "manifest"]
-
-
-def _is_temp(name):
-    return name.startswith(".") and name.endswith(".tmp")

@@ -3,7 +3,15 @@
 import numpy as np
 
 from . import _blocks
-from ._validate import as_array, as_float_array, check_choice, check_int, check_positive, rng_from
+from ._validate import (
+    INIT_SCHEMES,
+    as_array,
+    as_float_array,
+    check_choice,
+    check_int,
+    check_positive,
+    rng_from,
+)
 from .core import elementwise as ew
 from .core.ensemble import eval_block, eval_blocks
 from .core.tangent import hvp_blocks, hvp_lanes
@@ -29,12 +37,6 @@ _LOSSES = {
 _LOSS_CODES = {"cross_entropy": ew.LOSS_CROSS_ENTROPY, "mse": ew.LOSS_MSE}
 #: largest supported parameter count (one parameter vector of 8 TiB)
 _MAX_PARAMS = 2**40
-#: lane-operations per call below which kernels run serially (a thread launch costs more)
-_PARALLEL_WORK = 20_000_000
-#: work (samples x parameters x directions) from which two threads share the directions
-_PARALLEL_WORK_2 = 200_000
-
-_SCHEMES = {"normal": "normal", "glorot": "glorot", "xavier": "glorot", "he": "he", "kaiming": "he"}
 
 
 class MLP:
@@ -160,6 +162,13 @@ class MLP:
         -------
         list of (W, b)
             ``W`` of shape (n_in, n_out) and ``b`` of shape (n_out,), views of ``theta``.
+
+        Examples
+        --------
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> [(W.shape, b.shape) for W, b in model.unflatten(model.init(seed=0))]
+        [((4, 3), (3,)), ((3, 3), (3,))]
         """
         theta = self._check_theta(theta, allow_ensemble=False)[0]
         layers = []
@@ -171,7 +180,17 @@ class MLP:
         return layers
 
     def flatten(self, layers):
-        """Inverse of :meth:`unflatten`: a list of (W, b) -> ndarray of shape (n_params,)."""
+        """Inverse of :meth:`unflatten`: a list of (W, b) -> ndarray of shape (n_params,).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> theta = model.init(seed=0)
+        >>> bool(np.array_equal(model.flatten(model.unflatten(theta)), theta))
+        True
+        """
         n_layers = len(self.sizes) - 1
         if isinstance(layers, (str, bytes, np.ndarray)) or not hasattr(layers, "__len__"):
             raise TypeError(f"layers must be a list of {n_layers} (W, b) pairs, "
@@ -210,9 +229,18 @@ class MLP:
         Returns
         -------
         theta : ndarray of shape (n_params,) or (n, n_params)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> theta = model.init(seed=0, n=5)
+        >>> theta.shape, bool(np.all(theta[:, ~model.weight_mask] == 0))   # zero biases
+        ((5, 27), True)
         """
         rng = rng_from(seed)
-        scheme = check_choice(scheme, "scheme", _SCHEMES)
+        scheme = check_choice(scheme, "scheme", INIT_SCHEMES)
         scale = check_positive(scale, "scale", allow_zero=True)
         m = 1 if n is None else check_int(n, "n", minimum=1)
         theta = np.zeros((m, self.n_params))
@@ -320,6 +348,19 @@ class MLP:
         Returns
         -------
         float or ndarray of shape (K,)
+
+        Examples
+        --------
+        With all parameters zero the softmax is uniform, so the loss is ln 3:
+
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> round(model.loss(np.zeros(model.n_params), X, y), 6)
+        1.098612
+        >>> model.loss(model.init(seed=0, n=4), X, y).shape
+        (4,)
         """
         return self._evaluate(theta, X, y, False, False)[0]
 
@@ -335,15 +376,53 @@ class MLP:
         Returns
         -------
         ndarray of shape (n_params,) or (K, n_params)
+
+        Examples
+        --------
+        The first component against a central difference:
+
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> theta = model.init(seed=0)
+        >>> g = model.grad(theta, X, y)
+        >>> e = np.zeros(model.n_params); e[0] = 1e-6
+        >>> fd = (model.loss(theta + e, X, y) - model.loss(theta - e, X, y)) / 2e-6
+        >>> g.shape, bool(abs(g[0] - fd) < 1e-7)
+        ((27,), True)
         """
         return self._evaluate(theta, X, y, True, False)[2]
 
     def accuracy(self, theta, X, y):
         """Fraction of samples whose largest output is the label (cross-entropy models).
 
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,) or (K, n_params)
+        X : ndarray of shape (n_samples, n_inputs)
+        y : ndarray of shape (n_samples,)
+            Integer class labels.
+
         Returns
         -------
         float or ndarray of shape (K,)
+
+        Raises
+        ------
+        ValueError
+            For an ``mse`` model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> theta = model.init(seed=0)
+        >>> acc = model.accuracy(theta, X, y)
+        >>> bool(np.isclose(acc, np.mean(model.predict(theta, X).argmax(axis=1) == y)))
+        True
         """
         if self.objective != "cross_entropy":
             raise ValueError("accuracy is defined for cross_entropy models only; this model uses mse")
@@ -360,6 +439,19 @@ class MLP:
         Returns
         -------
         ndarray of shape (n_samples, n_outputs) or (K, n_samples, n_outputs)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> theta = model.init(seed=0)
+        >>> p = model.predict(theta, X)
+        >>> p.shape, bool(np.allclose(p.sum(axis=1), 1.0))   # softmax probabilities
+        ((120, 3), True)
+        >>> model.predict(model.init(seed=0, n=2), X).shape
+        (2, 120, 3)
         """
         arr, single = self._check_theta(theta)
         X = self._check_X(X)
@@ -406,7 +498,7 @@ class MLP:
                 g = self.grad(theta, X, yi if self.objective == "cross_entropy" else yf)
             return V.copy(), g
         tile = _blocks.tile_for(self.n_params)
-        n_blocks = _direction_blocks(X.shape[0], self.n_params, k)
+        n_blocks = _blocks.direction_blocks(X.shape[0], self.n_params, k)
         if n_blocks == 1:
             # lane rows a multiple of one AVX2 vector: no scalar remainder loops
             # (83 directions padded to 84 run 1.3x faster)
@@ -454,11 +546,37 @@ class MLP:
         ----------
         .. [1] B. A. Pearlmutter, "Fast exact multiplication by the Hessian",
            Neural Computation 6, 147-160 (1994).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> theta = model.init(seed=0)
+        >>> V = np.random.default_rng(0).standard_normal((model.n_params, 2))
+        >>> HV = model.hvp(theta, V, X, y)
+        >>> HV.shape, bool(np.allclose(HV, model.hessian(theta, X, y) @ V))
+        ((27, 2), True)
         """
         return self._tangent(theta, v, X, y, 0.0)[0]
 
     def hessian(self, theta, X, y):
-        """Full Hessian of the loss, ndarray of shape (n_params, n_params) (``n_params`` HVPs)."""
+        """Full Hessian of the loss, ndarray of shape (n_params, n_params) (``n_params`` HVPs).
+
+        Symmetrised, ``(H + H^T) / 2``; for small networks only (memory ``n_params^2``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> theta = model.init(seed=0)
+        >>> H = model.hessian(theta, X, y)
+        >>> H.shape, bool(np.array_equal(H, H.T))
+        ((27, 27), True)
+        """
         H = self._tangent(theta, np.eye(self.n_params), X, y, 0.0)[0]
         return 0.5 * (H + H.T)
 
@@ -481,6 +599,18 @@ class MLP:
         Returns
         -------
         ndarray of the shape of ``V``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> theta = model.init(seed=0)
+        >>> V = np.random.default_rng(0).standard_normal((model.n_params, 2))
+        >>> JV = model.jvp_map(theta, V, X, y, lr=0.5)
+        >>> bool(np.allclose(JV, V - 0.5 * model.hvp(theta, V, X, y)))
+        True
         """
         lr = check_positive(lr, "lr")
         return self._tangent(theta, V, X, y, lr, name="V")[0]
@@ -509,6 +639,19 @@ class MLP:
         The base forward and backward passes that the R-operator needs also
         give the gradient, so a tangent integration (Lyapunov spectra,
         covariant vectors) pays for one pass per step instead of two.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> model = nc.MLP([4, 3, 3])
+        >>> X, y = nc.datasets.iris().train
+        >>> theta = model.init(seed=0)
+        >>> V = np.eye(model.n_params)[:, :3]
+        >>> theta1, JV = model.step_tangent(theta, V, X, y, lr=1.0)
+        >>> one_step = nc.train(model, (X, y), theta, lr=1.0, steps=1, record="final").theta
+        >>> bool(np.array_equal(theta1, one_step)), JV.shape
+        (True, (27, 3))
         """
         lr = check_positive(lr, "lr")
         JV, g = self._tangent(theta, V, X, y, lr, name="V", want_grad=True)
@@ -530,17 +673,3 @@ def _num_threads():
     import numba
 
     return numba.get_num_threads()
-
-
-def _direction_blocks(n_samples, n_params, k):
-    """Blocks of directions a Hessian-vector product is split into, one per thread at a time.
-
-    Parallel blocks only when the work (samples x parameters x directions)
-    dwarfs a thread launch; every block repeats the base pass, so mid-sized
-    work takes two blocks.
-    """
-    work = n_samples * n_params * k
-    threads = _num_threads()
-    if work < _PARALLEL_WORK_2 or k < 16 or threads < 2:
-        return 1
-    return 2 if work < _PARALLEL_WORK else min(k // 16 + 1, 2 * threads)

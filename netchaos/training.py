@@ -6,14 +6,23 @@ import numba
 import numpy as np
 
 from . import _blocks
-from ._validate import as_array, check_bool, check_int, check_positive, rng_from
+from ._progress import progress_bar
+from ._results import Result
+from ._validate import (
+    as_array,
+    check_bool,
+    check_int,
+    check_positive,
+    rng_from,
+    split_data,
+)
 from .core.ensemble import run_block, run_blocks
 
 _RECORD = ("final", "metrics", "params")
 
 
 @dataclass
-class TrainResult:
+class TrainResult(Result):
     """Outcome of :func:`train`.
 
     Arrays carry a leading trajectory axis ``K`` when ``theta0`` was an
@@ -42,6 +51,16 @@ class TrainResult:
     lr : float
     steps : int
     batch_size : int or None
+
+    Examples
+    --------
+    >>> import netchaos as nc
+    >>> model = nc.MLP([4, 3, 3])
+    >>> res = nc.train(model, nc.datasets.iris(), model.init(seed=0), lr=1.0, steps=5)
+    >>> res.theta.shape, res.loss.shape, res.diverged, res.diverged_at
+    ((27,), (6,), False, -1)
+    >>> res.params is None   # record="params" keeps theta(t) too
+    True
     """
 
     theta: np.ndarray
@@ -71,16 +90,6 @@ class TrainResult:
                 f"n_diverged={self.n_diverged})")
 
 
-def _split_data(data):
-    """(X, y, X_test, y_test) from a Dataset or an (X, y) / (X, y, X_test, y_test) tuple."""
-    if hasattr(data, "X_train"):
-        return data.X_train, data.y_train, getattr(data, "X_test", None), getattr(data, "y_test", None)
-    if isinstance(data, (tuple, list)) and len(data) in (2, 4):
-        if len(data) == 2:
-            return data[0], data[1], None, None
-        return tuple(data)
-    raise TypeError("data must be a netchaos.datasets.Dataset or a tuple (X, y) "
-                    f"or (X, y, X_test, y_test), got {type(data).__name__}")
 
 
 def _batches(rng, n_samples, batch_size, n_rows):
@@ -187,7 +196,7 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     test_metrics = check_bool(test_metrics, "test_metrics")
     progress = check_bool(progress, "progress")
     arr, single = model._check_theta(theta0, name="theta0")
-    X, y, Xte, yte = _split_data(data)
+    X, y, Xte, yte = split_data(data)
     X, yi, yf = model._check_data(X, y, "X_train" if hasattr(data, "X_train") else "X",
                                   "y_train" if hasattr(data, "X_train") else "y")
     if test_metrics:
@@ -241,7 +250,7 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
 
     tile = _blocks.tile_for(model.n_params)
     chunks = _chunk_bounds(steps, 50 if progress else 1)
-    bar = _progress_bar(progress, steps, K)
+    bar = progress_bar(progress, steps, f"GD ({K} traj.)", unit="step")
     try:
         for t0, t1 in chunks:
             args = (*model._kernel_args(), X, yi, yf, batches, lr, t0, t1, steps)
@@ -292,9 +301,3 @@ def _chunk_bounds(steps, n_chunks):
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _progress_bar(progress, steps, K):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=steps, desc=f"GD ({K} traj.)", unit="step")

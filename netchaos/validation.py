@@ -47,7 +47,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["CaseResult", "ValidationReport", "CASES", "validate", "HENON_EXPONENTS"]
+from . import systems
+from .model import MLP
+from .spectra import lyapunov_spectrum
+from .timeseries import kantz, rosenstein
+
+__all__ = ["CaseResult", "ValidationReport", "CASES", "CASE_NAMES", "validate", "HENON_EXPONENTS"]
 
 #: Lyapunov exponents of the Hénon map (a = 1.4, b = 0.3) from long QR runs in the literature.
 HENON_EXPONENTS = (0.41922, -1.62319)
@@ -74,6 +79,15 @@ class CaseResult:
         Time spent computing the case (shared computations count once).
     error : str or None
         The exception message if the estimator raised.
+
+    Examples
+    --------
+    >>> import netchaos as nc
+    >>> case = nc.validate(verbose=False, cases=["tent_mu1.7"])["tent_mu1.7"]
+    >>> case.kind, case.passed, round(case.estimate, 3), case.tolerance
+    ('value', True, 0.531, 0.001)
+    >>> sorted(case.to_dict())[:4]
+    ['description', 'error', 'estimate', 'kind']
     """
 
     name: str
@@ -112,6 +126,15 @@ class ValidationReport:
     seconds : float
         Wall time of the whole run.
     seed : int
+
+    Examples
+    --------
+    >>> import netchaos as nc
+    >>> report = nc.validate(verbose=False, cases=["tent_mu1.7", "diagonal_linear"])
+    >>> report.passed, [c.name for c in report.cases], report.failures
+    (True, ['tent_mu1.7', 'diagonal_linear'], [])
+    >>> report.table().splitlines()[0].split()
+    ['case', 'estimate', 'truth', 'tolerance', 'pass']
     """
 
     cases: list = field(default_factory=list)
@@ -187,38 +210,20 @@ def _num(v):
 # the systems
 # ---------------------------------------------------------------------------
 def _logistic(seed):
-    from .spectra import lyapunov_spectrum
-
-    r = 4.0
-    res = lyapunov_spectrum(step=lambda x: r * x * (1.0 - x),
-                            jacobian=lambda x: np.array([[r * (1.0 - 2.0 * x[0])]]),
-                            x0=[0.3141592653589793], steps=50_000, transient=100, seed=seed)
+    res = lyapunov_spectrum(systems.logistic(4.0), x0=[0.3141592653589793], steps=50_000,
+                            transient=100, seed=seed)
     return {"logistic_r4": float(res.exponents[0])}
 
 
 def _tent(seed):
-    from .spectra import lyapunov_spectrum
-
-    mu = 1.7
-    res = lyapunov_spectrum(step=lambda x: mu * np.minimum(x, 1.0 - x),
-                            jacobian=lambda x: np.array([[mu if x[0] < 0.5 else -mu]]),
-                            x0=[0.2718281828459045], steps=5_000, transient=100, seed=seed)
+    res = lyapunov_spectrum(systems.tent(1.7), x0=[0.2718281828459045], steps=5_000,
+                            transient=100, seed=seed)
     return {"tent_mu1.7": float(res.exponents[0])}
 
 
-def _henon_step(x, a=1.4, b=0.3):
-    return np.array([1.0 - a * x[0] * x[0] + x[1], b * x[0]])
-
-
-def _henon_jac(x, a=1.4, b=0.3):
-    return np.array([[-2.0 * a * x[0], 1.0], [b, 0.0]])
-
-
 def _henon(seed):
-    from .spectra import lyapunov_spectrum
-
-    res = lyapunov_spectrum(step=_henon_step, jacobian=_henon_jac, x0=[0.1, 0.1],
-                            steps=30_000, transient=1_000, seed=seed)
+    res = lyapunov_spectrum(systems.henon(), x0=[0.1, 0.1], steps=30_000, transient=1_000,
+                            seed=seed)
     lam = res.exponents
     return {"henon_lambda1": float(lam[0]), "henon_lambda2": float(lam[1]),
             "henon_sum": float(lam.sum())}
@@ -229,11 +234,8 @@ _DIAG = np.array([2.0, -1.3, 0.7, 0.2])
 
 
 def _diagonal(seed):
-    from .spectra import lyapunov_spectrum
-
-    A = np.diag(_DIAG)
-    res = lyapunov_spectrum(step=lambda x: A @ x, jacobian=lambda x: A, x0=np.ones(_DIAG.size),
-                            steps=400, transient=200, seed=seed)
+    res = lyapunov_spectrum(systems.linear(np.diag(_DIAG)), x0=np.ones(_DIAG.size), steps=400,
+                            transient=200, seed=seed)
     return {"diagonal_linear": res.exponents}
 
 
@@ -257,9 +259,6 @@ def _quadratic_truth(seed):
 
 
 def _quadratic(seed):
-    from .model import MLP
-    from .spectra import lyapunov_spectrum
-
     X, y, h, lr, rng = _quadratic_problem(seed)
     model = MLP([X.shape[1], 1], loss="mse")
     res = lyapunov_spectrum(model, (X, y), rng.standard_normal(model.n_params), lr,
@@ -268,13 +267,8 @@ def _quadratic(seed):
 
 
 def _henon_series(n, transient=1_000):
-    x = np.empty(n)
-    u, v = 0.1, 0.1
-    for i in range(transient + n):
-        u, v = 1.0 - 1.4 * u * u + v, 0.3 * u
-        if i >= transient:
-            x[i - transient] = u
-    return x
+    # x_t for t = transient + 1 .. transient + n
+    return systems.orbit(systems.henon(), [0.1, 0.1], n, transient + 1)[:, 0]
 
 
 #: surrogates of the time-series tests (smallest attainable p-value 1/40 = 0.025)
@@ -283,15 +277,11 @@ _ALPHA = 0.05
 
 
 def _kantz_henon(seed):
-    from .timeseries import kantz
-
     res = kantz(_henon_series(4_000), n_surrogates=_N_SURROGATES, alpha=_ALPHA, seed=seed)
     return {"kantz_henon": float(res.exponent), "kantz_henon_significance": float(res.p_value)}
 
 
 def _rosenstein_henon(seed):
-    from .timeseries import rosenstein
-
     res = rosenstein(_henon_series(4_000), dim=3, n_surrogates=_N_SURROGATES, alpha=_ALPHA,
                      seed=seed)
     return {"rosenstein_henon": float(res.exponent),
@@ -304,15 +294,11 @@ def _noise(seed):
 
 
 def _kantz_noise(seed):
-    from .timeseries import kantz
-
     res = kantz(_noise(seed), n_surrogates=_N_SURROGATES, alpha=_ALPHA, seed=seed)
     return {"kantz_noise_significance": float(res.p_value)}
 
 
 def _rosenstein_noise(seed):
-    from .timeseries import rosenstein
-
     res = rosenstein(_noise(seed), dim=3, n_surrogates=_N_SURROGATES, alpha=_ALPHA, seed=seed)
     return {"rosenstein_noise_significance": float(res.p_value)}
 
@@ -401,6 +387,17 @@ def validate(verbose=True, cases=None, truths=None, seed=0, stream=None):
     An estimator that raises makes its case fail (with the message in the
     report) rather than aborting the suite. Runtime is about 10-20 s on one
     core, dominated by the surrogate tests.
+
+    Examples
+    --------
+    Two quick cases, then a wrong known answer, which the suite catches:
+
+    >>> import netchaos as nc
+    >>> nc.validate(verbose=False, cases=["tent_mu1.7", "diagonal_linear"]).passed
+    True
+    >>> bad = nc.validate(verbose=False, cases=["tent_mu1.7"], truths={"tent_mu1.7": 0.5})
+    >>> bad.passed, [c.name for c in bad.failures]
+    (False, ['tent_mu1.7'])
     """
     import sys
 

@@ -34,7 +34,7 @@
 import numpy as np
 
 import netchaos as nc
-from netchaos import plots, widgets
+from netchaos import plots, protocols, widgets
 
 data = nc.datasets.iris(seed=0)
 model = nc.MLP([4, 10, 3], activation="sigmoid", loss="cross_entropy")
@@ -64,7 +64,7 @@ plots.plot_distance_panels(t, ens.distances[:4], ens.loss[:4], ncols=2, logy=Tru
 
 # %%
 mean_d = ens.distances.mean(axis=1)
-fits = [widgets.decay_fits(t, d) for d in mean_d]
+fits = [protocols.decay_fits(t, d) for d in mean_d]
 ratio = mean_d[:, -1] / mean_d[:, 0]
 i_med = int(np.argsort(ratio)[len(ratio) // 2])
 f = fits[i_med]
@@ -120,8 +120,8 @@ assert np.all(stiff < 0.99), "a few stiff directions decay visibly within 1000 s
 # the ensemble:
 
 # %%
-pred = np.stack([widgets.linearised_distance(H, lr, ens.delta[i], steps)
-                 for i, H in enumerate(hess)])                       # (n_init, n_pert, T)
+pred = np.stack([protocols.linearised_distance(H, lr, ens.delta[i], steps)
+                 for i, H in enumerate(hess)])                     # (n_init, n_pert, T)
 plots.plot_linearised_decay(t, ens.distances_l2[0], pred[0],
                             title="initial condition 0: 5 perturbations")
 

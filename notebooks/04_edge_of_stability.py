@@ -86,9 +86,9 @@ plots.plot_exponent_histogram(mle, bins=25,
 
 # %%
 kept = mle.exponents[mle.kept]
-print(f"lambda_nMLE = {mle.value:.3f} (95% CI {mle.ci[0]:.3f}-{mle.ci[1]:.3f}), "
+print(f"lambda_nMLE = {mle.exponent:.3f} (95% CI {mle.ci[0]:.3f}-{mle.ci[1]:.3f}), "
       f"kept {100 * mle.kept_fraction:.0f}% of the fits; published: 0.33 and about 90%")
-assert 0.2 < mle.value < 0.45, "lambda_nMLE must be positive and near the published 0.33"
+assert 0.2 < mle.exponent < 0.45, "lambda_nMLE must be positive and near the published 0.33"
 assert 0.6 <= mle.kept_fraction <= 1.0, "most initial conditions diverge exponentially"
 assert np.mean(np.abs(kept - kept.mean()) < 2 * kept.std()) > 0.85, "P(Lambda) is one bump"
 
@@ -131,7 +131,7 @@ ss = series[0]
 plots.plot_sharpness(ss, title="initial condition 0: sharpness and loss")
 
 # %%
-late = np.array([np.median(s.top[s.steps >= steps // 2]) for s in series])
+late = np.array([np.median(s.top[s.t >= steps // 2]) for s in series])
 print(f"2/lr = {ss.threshold:g}; median sharpness over the second half, per initial "
       f"condition: {np.round(late, 2)}")
 assert all(s.first_crossing >= 0 for s in series), "the sharpness reaches 2/lr"

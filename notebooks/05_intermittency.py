@@ -34,7 +34,7 @@
 import numpy as np
 
 import netchaos as nc
-from netchaos import plots, widgets
+from netchaos import plots, protocols, widgets
 
 data = nc.datasets.iris(seed=0)
 model = nc.MLP([4, 10, 3], activation="sigmoid", loss="cross_entropy")
@@ -59,7 +59,7 @@ print("diverged runs:", res.n_diverged)
 # every run and every candidate period, the fraction of laminar points:
 
 # %%
-periods, fractions = zip(*(widgets.fundamental_period(x) for x in loss[:, burn_in:]))
+periods, fractions = zip(*(protocols.fundamental_period(x) for x in loss[:, burn_in:]))
 periods, fractions = np.array(periods), np.array(fractions)
 plots.plot_period_fractions(fractions, title="laminar fraction per run and period")
 
@@ -106,7 +106,7 @@ longest = [lr_.burst_lengths.max() if lr_ is not None and len(lr_.bursts) else 0
 run = int(np.argmax(longest))
 s, e = lam[run].bursts[np.argmax(lam[run].burst_lengths)]
 burst = loss[run, burn_in + s:burn_in + e]
-acf = nc.acf(burst, nlags=40, n_shuffles=500, seed=0)
+acf = nc.acf(burst, nlags=40, n_surrogates=500, seed=0)
 plots.plot_intermittency(np.arange(burn_in, steps + 1), loss[run, burn_in:], lam[run], acf,
                          title=f"run {run}: burst at steps {burn_in + s}-{burn_in + e}")
 

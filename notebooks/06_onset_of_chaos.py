@@ -39,7 +39,7 @@
 import numpy as np
 
 import netchaos as nc
-from netchaos import plots, widgets
+from netchaos import plots, protocols, widgets
 
 data = nc.datasets.digits(seed=0, n_train=1000)
 model = nc.MLP([64, 16, 10], activation="tanh", loss="cross_entropy")
@@ -56,9 +56,9 @@ print(data.X_train.shape, data.X_test.shape, model.n_params, "parameters")
 # %%
 sweep = nc.lr_sweep(model, data, lrs, steps, 1e-8, n_init=3, n_pert=2, seed=0,
                     test_metrics=True)
-tau = np.stack([widgets.time_to_accuracy(sweep.results[lr].test_accuracy, target)
-                for lr in lrs])                           # (n_lr, n_init), inf: never
-tau_median = np.median(tau, axis=1)
+table = protocols.onset_table(sweep, target)              # the table of the onset study
+tau = table["tau"]                                        # (n_lr, n_init), inf: never
+tau_median = table["tau_median"]                          # (n_lr,), NaN: mostly never
 for lr, m, kf, t_ in zip(lrs, sweep.mle, sweep.kept_fraction, tau):
     print(f"lr = {lr:<4g} lambda_nMLE = {m:6.3f}  chaotic fraction {kf:4.2f}  "
           f"steps to 90%: {t_}")
@@ -71,25 +71,23 @@ for lr, m, kf, t_ in zip(lrs, sweep.mle, sweep.kept_fraction, tau):
 # $\lambda_{nMLE}$ ($R^2 > 0.9$, $\Lambda > 0.05$): that is the one that switches on.
 
 # %%
-mean_exponent = [np.nanmean(sweep.fits[lr].exponent) for lr in lrs]
-plots.plot_onset(lrs, sweep.mle, sweep.rho, np.where(np.isfinite(tau_median), tau_median,
-                                                     np.nan),
-                 mle_std=sweep.mle_std, rho_chaotic=sweep.kept_fraction,
-                 mean_exponent=mean_exponent,
+plots.plot_onset(lrs, sweep.mle, table["rho"], tau_median,
+                 mle_std=sweep.mle_std, rho_chaotic=table["rho_chaotic"],
+                 mean_exponent=table["mean_exponent"],
                  title=f"digits, MLP {list(model.sizes)} (tanh)")
 
 # %%
-chaotic = sweep.kept_fraction
-onset = lrs[int(np.argmax(chaotic > 0))]                  # first lr with a chaotic IC
-developed = lrs[int(np.argmax(chaotic >= 1.0))]           # first lr where all are chaotic
-fastest = lrs[int(np.argmin(tau_median))]
+chaotic = table["rho_chaotic"]
+onset = table["lr_chaos_onset"]                           # first lr with a chaotic IC
+developed = table["lr_rho_chaotic_one"]                   # first lr where all are chaotic
+fastest = table["lr_tau_min"]                             # lr of the smallest median tau
 print(f"chaos sets in at lr = {onset:g} and is fully developed at lr = {developed:g}; "
-      f"training is fastest at lr = {fastest:g} ({tau_median.min():.0f} steps, against "
+      f"training is fastest at lr = {fastest:g} ({np.nanmin(tau_median):.0f} steps, against "
       f"{tau_median[0]:.0f} at lr = {lrs[0]:g})")
 assert chaotic[0] == 0 and chaotic[-1] == 1, "the sweep must cross the onset of chaos"
 assert sweep.mle[-1] > 0.3, "a clearly positive exponent at the largest learning rate"
 assert onset <= fastest <= developed, "training is fastest at the onset of chaos"
-assert tau_median.min() < 0.6 * tau_median[0], "and much faster than at small lr"
+assert np.nanmin(tau_median) < 0.6 * tau_median[0], "and much faster than at small lr"
 assert np.mean(np.isinf(tau[-1])) > 0.5, "at the largest lr training fails"
 
 # %% [markdown]
@@ -164,7 +162,7 @@ assert same
 #
 # - Use `activation="relu"` or a wider hidden layer (`[64, 32, 10]`): does the fastest
 #   learning rate still sit at the onset?
-# - Change the target accuracy to 0.85 or 0.95 (`widgets.time_to_accuracy`). Which part of
+# - Change the target accuracy to 0.85 or 0.95 (`protocols.onset_table`). Which part of
 #   the conclusion is robust?
 # - Refine the sweep between $\eta = 1$ and $\eta = 4$ with more initial conditions
 #   (`n_init=10`): how sharp is the onset?

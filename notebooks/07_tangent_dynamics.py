@@ -34,7 +34,7 @@
 import numpy as np
 
 import netchaos as nc
-from netchaos import plots, widgets
+from netchaos import plots, protocols, widgets
 
 data = nc.datasets.iris(seed=0)
 model = nc.MLP([4, 10, 3], activation="sigmoid", loss="cross_entropy")
@@ -143,20 +143,17 @@ assert pred.spearman > 0.25 and pred.spearman_p < 0.05, "early FTLEs carry infor
 # %%
 ens = nc.perturbation_ensemble(model, data, lr, 200, 1e-8, n_init=30, n_pert=5, seed=3)
 fl_ens = nc.finite_lyapunov(ens)
-growth = np.empty((ens.n_init, 201))
-for i in range(ens.n_init):
-    local = nc.lyapunov_spectrum(model, data, ens.theta_init[i], lr, steps=200, k=1,
-                                 seed=i).local[:, 0]
-    growth[i] = 1e-8 * np.exp(np.concatenate([[0.0], np.cumsum(local)]))
+growth = protocols.tangent_growth(model, data, ens.theta_init, lr, 200, 1e-8,
+                                  seeds=range(ens.n_init))
 fl_tan = nc.finite_lyapunov(growth, saturation=fl_ens.saturation_step)
-both = nc.network_mle(fl_ens, n_boot=0).kept & nc.network_mle(fl_tan, n_boot=0).kept
+agreement = protocols.exponent_agreement(fl_ens, fl_tan)
+both = agreement["both"]
 a, b = fl_ens.exponent[both], fl_tan.exponent[both]
 plots.plot_agreement(a, b, xlabel="ensemble exponent ($\\epsilon = 10^{-8}$)",
                      ylabel="tangent-map exponent", title=f"{both.sum()} initial conditions")
 
 # %%
-corr = np.corrcoef(a, b)[0, 1]
-rel = np.median(np.abs(a - b) / a)
+corr, rel = agreement["correlation"], agreement["median_relative_difference"]
 print(f"{both.sum()} initial conditions: mean {a.mean():.3f} (ensemble) vs {b.mean():.3f} "
       f"(tangent); correlation {corr:.2f}; median relative difference {100 * rel:.1f}%")
 assert both.sum() >= 15 and corr > 0.7 and rel < 0.15, "the two estimates must agree"

@@ -1,8 +1,9 @@
-"""Plain-numpy reference implementation of the netchaos contract.
+"""Plain-numpy reference implementation of the MLP, its loss, gradient and GD map.
 
 Deliberately simple and independent of netchaos (no numba, no imports from
 the package): every quantity is computed the obvious way, layer by layer,
-with numpy matmuls, following /work/notes/contract.md:
+with numpy matmuls, following the conventions netchaos documents for
+:class:`netchaos.MLP`:
 
 * flat layout: for each layer, W (n_in, n_out) row-major, then b (n_out,)
 * forward: a_0 = x; z_l = a_{l-1} @ W_l + b_l; a_l = act(z_l) (hidden only);

@@ -9,9 +9,9 @@ import textwrap
 import numba
 import numpy as np
 import pytest
+from test_io import assert_identical
 
 import netchaos as nc
-from test_io import assert_identical
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,12 +33,12 @@ WORKLOAD = textwrap.dedent(
                                                  n_init=23, n_pert=4, seed=7, start=30,
                                                  record="all"),
             "eps_sweep": nc.eps_sweep(model, data, 1.0, 100, [1e-6, 1e-10], n_init=12,
-                                      n_pert=3, seed=8, fit=fit, mle=mle),
+                                      n_pert=3, seed=8, fit_kwargs=fit, mle_kwargs=mle),
             "lr_sweep": nc.lr_sweep(model, data, [0.5, 5.0, 100.0], 100, 1e-8, n_init=12,
-                                    n_pert=3, seed=9, same_perturbations=False, fit=fit,
-                                    mle=mle, test_metrics=True),
+                                    n_pert=3, seed=9, same_perturbations=False, fit_kwargs=fit,
+                                    mle_kwargs=mle, test_metrics=True),
             "diverging": nc.lr_sweep(nc.MLP([4, 10, 3], activation="linear"), data, [20.0],
-                                     90, 1e-8, n_init=10, n_pert=2, seed=10, fit=fit, mle=mle),
+                                     90, 1e-8, n_init=10, n_pert=2, seed=10, fit_kwargs=fit, mle_kwargs=mle),
             "spectrum": nc.lyapunov_spectrum(model, data, model.init(seed=11), 1.0, steps=40,
                                              k=4, seed=12),
         }
@@ -96,6 +96,7 @@ def test_one_and_two_threads_in_process(reference):
         numba.set_num_threads(before)
 
 
+@pytest.mark.slow
 def test_one_and_two_threads_in_subprocesses(reference, tmp_path):
     """Fresh processes started with NUMBA_NUM_THREADS=1 and =2."""
     procs = {}

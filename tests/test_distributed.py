@@ -12,15 +12,15 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
+from test_io import assert_identical
 
 import netchaos as nc
 from netchaos import distributed as ncd
-from test_io import assert_identical
 
 LRS = [0.5, 1.0, 2.0, 5.0]
 # a sweep with real content: chaotic, non-chaotic and period-3 learning rates
 KW = dict(steps=150, eps=1e-8, n_init=18, n_pert=4, seed=21, start=10,
-          fit={"min_window": 10}, mle={"n_boot": 200}, test_metrics=True)
+          fit_kwargs={"min_window": 10}, mle_kwargs={"n_boot": 200}, test_metrics=True)
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +49,7 @@ def _chunks(directory):
     return sorted(f for f in os.listdir(directory) if f.startswith("chunk-"))
 
 
+@pytest.mark.slow
 def test_local_chunking_does_not_change_the_result(iris, model, local):
     for size in (1, 5, 18, 1000):
         assert_identical(nc.lr_sweep(model, iris, LRS, chunk_size=size, **KW), local,
@@ -59,7 +60,7 @@ def test_local_chunking_does_not_change_the_result(iris, model, local):
 def test_chunks_with_given_initial_conditions_and_every_parameter_perturbed(iris, model):
     theta0 = model.init(seed=5, n=7, scale=0.5)
     kw = dict(steps=60, eps=1e-6, n_pert=3, seed=2, theta0=theta0, scope="all", start=4,
-              fit={"min_window": 10}, mle={"n_boot": 50})
+              fit_kwargs={"min_window": 10}, mle_kwargs={"n_boot": 50})
     whole = nc.lr_sweep(model, iris, [1.0, 3.0], **kw)
     for size in (1, 3):
         parts = nc.lr_sweep(model, iris, [1.0, 3.0], chunk_size=size, **kw)
@@ -78,9 +79,9 @@ def test_dask_cluster_is_bitwise_identical_to_the_local_run(iris, model, local, 
                             None, pure=False).result()
     assert threads == 1
     eps = nc.eps_sweep(model, iris, 1.0, 80, [1e-4, 1e-10], n_init=7, n_pert=2, seed=3,
-                       executor=client, chunk_size=3, fit={"min_window": 10})
+                       executor=client, chunk_size=3, fit_kwargs={"min_window": 10})
     assert_identical(eps, nc.eps_sweep(model, iris, 1.0, 80, [1e-4, 1e-10], n_init=7, n_pert=2,
-                                       seed=3, fit={"min_window": 10}), "eps sweep on Dask")
+                                       seed=3, fit_kwargs={"min_window": 10}), "eps sweep on Dask")
 
 
 def test_process_and_thread_pools(iris, model, local):
@@ -102,6 +103,7 @@ def test_bad_executors_are_refused(iris, model):
         nc.lr_sweep(model, iris, LRS, chunk_size=0, **KW)
 
 
+@pytest.mark.slow
 def test_killed_worker_is_recovered_without_loss_or_duplicates(iris, model, tmp_path, client):
     """SIGKILL the worker process that is running a chunk: the scheduler reruns the chunk
     on the surviving (or restarted) worker, and the sweep ends identical to the local run
@@ -182,7 +184,7 @@ def test_run_chunks_orders_results_and_reports_each_once():
 def test_dashboard_link_and_warm_up(client):
     assert ncd.is_dask_client(client)
     assert ncd.dashboard_link(client).startswith("http")
-    assert ncd.warm_up() == os.getpid()
+    assert nc.sweeps.warm_up() == os.getpid()
 
 
 def _slow_square(x):

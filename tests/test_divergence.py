@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import netchaos as nc
-from netchaos.stability import REASONS
+from netchaos.exponents import REASONS
 
 LRS = [20.0, 100.0]
 
@@ -104,8 +104,8 @@ def test_mixed_ensemble_excludes_diverged_initial_conditions(iris, linear):
     mle = nc.network_mle(fl, n_boot=100, seed=0)
     assert mle.n_diverged == ens.n_diverged and mle.n_nan >= mle.n_diverged
     assert not mle.kept[bad].any() and mle.n_kept > 0
-    assert mle.value == pytest.approx(np.mean(fl.exponent[mle.kept]), rel=1e-12)
-    assert np.isfinite(mle.value) and np.isfinite(mle.ci[0])
+    assert mle.exponent == pytest.approx(np.mean(fl.exponent[mle.kept]), rel=1e-12)
+    assert np.isfinite(mle.exponent) and np.isfinite(mle.ci[0])
 
 
 def test_divergence_during_pretraining_is_counted(iris, linear):
@@ -115,12 +115,12 @@ def test_divergence_during_pretraining_is_counted(iris, linear):
     assert np.all(np.isnan(ens.distances))
     fl = nc.finite_lyapunov(ens)
     assert np.all(fl.reason == "nonfinite") and fl.n_diverged == 5
-    assert np.isnan(nc.network_mle(fl).value)
+    assert np.isnan(nc.network_mle(fl).exponent)
 
 
 def test_lr_sweep_counts_and_excludes_divergence(iris, linear):
     sw = nc.lr_sweep(linear, iris, [0.01, 20.0, 100.0], steps=100, eps=1e-8, n_init=6,
-                     n_pert=2, seed=0, fit={"min_window": 10}, mle={"n_boot": 50})
+                     n_pert=2, seed=0, fit_kwargs={"min_window": 10}, mle_kwargs={"n_boot": 50})
     np.testing.assert_array_equal(sw.n_diverged, [0, 6, 6])
     for lr, n_div in zip(sw.values, sw.n_diverged):
         assert sw.fits[lr].n_diverged == sw.mles[lr].n_diverged == n_div
@@ -130,18 +130,18 @@ def test_lr_sweep_counts_and_excludes_divergence(iris, linear):
     assert np.all(sw.results[100.0].diverged_at[:, 0] < sw.results[20.0].diverged_at[:, 0])
     # a value whose initial conditions partly diverge: only the survivors are averaged
     part = nc.lr_sweep(linear, iris, [20.0], steps=76, eps=1e-8, n_init=12, n_pert=3, seed=0,
-                       fit={"min_window": 10}, mle={"n_boot": 50})
+                       fit_kwargs={"min_window": 10}, mle_kwargs={"n_boot": 50})
     ens, mle = part.results[20.0], part.mles[20.0]
     assert 0 < part.n_diverged[0] < 12
     ok = ~(ens.diverged[:, 0] | ens.start_diverged)
     assert part.final_loss[0] == np.median(ens.loss[ok, -1])
-    assert part.mle[0] == mle.value == pytest.approx(np.mean(mle.exponents[mle.kept]), rel=1e-12)
+    assert part.mle[0] == mle.exponent == pytest.approx(np.mean(mle.exponents[mle.kept]), rel=1e-12)
 
 
 @pytest.mark.parametrize("lr", LRS)
 def test_reference_network_sweep_has_no_false_flags(iris, sigmoid, lr):
     sw = nc.lr_sweep(sigmoid, iris, [lr], steps=200, eps=1e-8, n_init=5, n_pert=2, seed=0,
-                     mle={"n_boot": 50})
+                     mle_kwargs={"n_boot": 50})
     assert sw.n_diverged[0] == 0 and not np.any(sw.fits[lr].reason == "nonfinite")
     assert np.isfinite(sw.final_loss[0])
 
@@ -163,7 +163,7 @@ def test_spectrum_and_sharpness_flag_divergence(iris, linear, lr):
     assert clv.diverged and np.all(np.isnan(clv.vectors))
     ss = nc.sharpness_series(linear, iris, theta, lr, steps=150, every=5, k=2, seed=0)
     assert ss.diverged and ss.diverged_at == tr.diverged_at
-    before = ss.steps < ss.diverged_at
+    before = ss.t < ss.diverged_at
     assert np.all(np.isfinite(ss.sharpness[before])) and np.all(np.isnan(ss.sharpness[~before]))
     # at the step of divergence the state is still finite but the loss and the
     # Hessian-vector products overflow: the sharpness is NaN, not an ARPACK error
@@ -199,11 +199,11 @@ def test_eps_zero_gives_nan_with_a_reason(iris, sigmoid):
     assert np.all(fl.log_mean_distance == -np.inf) and fl.n_diverged == 0
     assert "eps=0" in REASONS["zero_distance"]
     mle = nc.network_mle(fl)
-    assert np.isnan(mle.value) and mle.n_nan == 4 and mle.n_kept == 0 and mle.n_diverged == 0
+    assert np.isnan(mle.exponent) and mle.n_nan == 4 and mle.n_kept == 0 and mle.n_diverged == 0
     assert np.isnan(mle.ci[0]) and np.isnan(mle.rho)
     # in a sweep, next to a positive eps
     sw = nc.eps_sweep(sigmoid, iris, 1.0, 60, [1e-8, 0.0], n_init=4, n_pert=3, seed=0,
-                      fit={"min_window": 10}, mle={"n_boot": 50})
+                      fit_kwargs={"min_window": 10}, mle_kwargs={"n_boot": 50})
     assert np.isfinite(sw.mle[0]) and np.isnan(sw.mle[1])
     assert np.all(sw.fits[0.0].reason == "zero_distance")
 

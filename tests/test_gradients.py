@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import reference as R
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-import reference as R
 
 import netchaos as nc
 

@@ -12,7 +12,7 @@ import pytest
 
 import netchaos as nc
 from netchaos import io as ncio
-from netchaos import stability
+from netchaos import sweeps
 
 
 # --------------------------------------------------------------------------
@@ -66,8 +66,8 @@ def model():
     return nc.MLP([4, 5, 3])
 
 
-SWEEP_KW = dict(steps=30, eps=1e-8, n_init=3, n_pert=2, seed=5, fit={"min_window": 5},
-                mle={"n_boot": 40})
+SWEEP_KW = dict(steps=30, eps=1e-8, n_init=3, n_pert=2, seed=5, fit_kwargs={"min_window": 5},
+                mle_kwargs={"n_boot": 40})
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +99,8 @@ def results(iris, model):
         "train": nc.train(model, iris, model.init(seed=1, n=3), 1.0, 6, record="params",
                           every=2, test_metrics=True),
         "train single": nc.train(model, iris, theta, 1.0, 3),
-        "acf": nc.acf(series, nlags=8, n_shuffles=20, seed=0),
-        "kantz": nc.kantz(x, dim=(2, 3), n_surrogates=3, seed=0),
+        "acf": nc.acf(series, nlags=8, n_surrogates=20, seed=0),
+        "kantz": nc.kantz(x, dims=(2, 3), n_surrogates=3, seed=0),
         "rosenstein": nc.rosenstein(x, dim=2, n_surrogates=3, seed=0),
         "laminar": nc.laminar_phases(series),
         "laminar stats": nc.laminar_length_stats([3, 4, 4, 9]),
@@ -145,8 +145,8 @@ def test_metadata(tmp_path, results):
     assert "T" in meta["created"] and meta["created"].endswith("+00:00")
     params = meta["parameters"]
     assert params["name"] == "lr" and params["values"] == [0.5, 2.0]
-    assert params["params"]["seed"] == 5 and params["params"]["n_init"] == 3
-    assert params["params"]["fit"] == {"min_window": 5}
+    assert params["settings"]["seed"] == 5 and params["settings"]["n_init"] == 3
+    assert params["settings"]["fit"] == {"min_window": 5}
     ens = results["ensemble"]
     nc.save(ens, tmp_path / "e.npz")
     p = ncio.read_metadata(tmp_path / "e.npz")["parameters"]
@@ -303,13 +303,13 @@ def _sweep(model, iris, ck=None, resume=False, values=(0.5, 1.0, 2.0), **kw):
 class _Counter:
     def __init__(self, monkeypatch):
         self.values = []
-        real = stability._run_chunk
+        real = sweeps._run_chunk
 
         def counted(params):
             self.values.append(params["lr"])
             return real(params)
 
-        monkeypatch.setattr(stability, "_run_chunk", counted)
+        monkeypatch.setattr(sweeps, "_run_chunk", counted)
 
 
 def test_checkpoint_resume_recomputes_only_missing_chunks(model, iris, tmp_path, monkeypatch):
@@ -353,7 +353,7 @@ def test_checkpoint_refuses_to_overwrite_or_mix(model, iris, tmp_path):
     with pytest.raises(ValueError, match="another run: fingerprint, model"):
         _sweep(nc.MLP([4, 5, 3], l2=1e-3), iris, ck, resume=True, values=(0.5, 1.0))
     with pytest.raises(ValueError, match=r"another run: params\.fit\.min_window"):
-        _sweep(model, iris, ck, resume=True, values=(0.5, 1.0), fit={"min_window": 6})
+        _sweep(model, iris, ck, resume=True, values=(0.5, 1.0), fit_kwargs={"min_window": 6})
     assert {f: (ck / f).read_bytes() for f in os.listdir(ck)} == snapshot
     # a foreign directory, a file in the way
     foreign = tmp_path / "foreign"
@@ -383,7 +383,7 @@ def test_checkpoint_with_a_damaged_chunk_raises_and_keeps_it(model, iris, tmp_pa
     assert chunk.read_bytes() == data[: len(data) // 2]
     # a chunk of another run copied in
     other = tmp_path / "other"
-    _sweep(model, iris, other, values=(0.5, 1.0), fit={"min_window": 6})
+    _sweep(model, iris, other, values=(0.5, 1.0), fit_kwargs={"min_window": 6})
     os.replace(other / "chunk-0001.npz", chunk)
     with pytest.raises(ValueError, match="does not belong to this run"):
         _sweep(model, iris, ck, resume=True, values=(0.5, 1.0))
@@ -393,18 +393,18 @@ def test_checkpoint_resume_without_seed_continues_the_saved_seed(model, iris, tm
                                                                  monkeypatch):
     ck = tmp_path / "ck"
     first = _sweep(model, iris, ck, seed=None)
-    seed = first.params["seed"]
+    seed = first.settings["seed"]
     os.remove(ck / "chunk-0002.npz")
     count = _Counter(monkeypatch)
     again = _sweep(model, iris, ck, resume=True, seed=None)
     assert count.values == [2.0]
-    assert again.params["seed"] == seed
+    assert again.settings["seed"] == seed
     assert_identical(again, first)
 
 
 def test_eps_sweep_checkpoint(model, iris, tmp_path):
-    kw = dict(lr=1.0, steps=25, n_init=2, n_pert=2, seed=1, fit={"min_window": 5},
-              mle={"n_boot": 20})
+    kw = dict(lr=1.0, steps=25, n_init=2, n_pert=2, seed=1, fit_kwargs={"min_window": 5},
+              mle_kwargs={"n_boot": 20})
     full = nc.eps_sweep(model, iris, eps_values=[1e-6, 1e-9, 0.0], **kw)
     ck = tmp_path / "eps"
     nc.eps_sweep(model, iris, eps_values=[1e-6, 1e-9, 0.0], checkpoint=ck, **kw)

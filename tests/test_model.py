@@ -3,7 +3,6 @@ and input validation."""
 
 import numpy as np
 import pytest
-
 import reference as R
 
 import netchaos as nc

@@ -10,15 +10,16 @@ import textwrap
 import time
 
 import numpy as np
+import pytest
+from test_io import assert_identical
 
 import netchaos as nc
-from netchaos import stability
-from test_io import assert_identical
+from netchaos import sweeps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LRS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
 # each value trains 96 x (1 + 4) trajectories for 200 steps: about half a second on two cores
-KW = dict(steps=200, eps=1e-8, n_init=96, n_pert=4, seed=11, mle={"n_boot": 200})
+KW = dict(steps=200, eps=1e-8, n_init=96, n_pert=4, seed=11, mle_kwargs={"n_boot": 200})
 MIDWAY = 3  # chunks on disk when the process is killed (at least; it dies in a later one)
 
 SCRIPT = textwrap.dedent(
@@ -47,6 +48,7 @@ def _report(request, lines):
             print(line)
 
 
+@pytest.mark.slow
 def test_sigkill_midway_then_resume_is_bitwise_identical(tmp_path, monkeypatch, request):
     ck = str(tmp_path / "checkpoint")
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -76,13 +78,13 @@ def test_sigkill_midway_then_resume_is_bitwise_identical(tmp_path, monkeypatch, 
     mtimes = {f: os.stat(os.path.join(ck, f)).st_mtime_ns for f in done}
 
     computed = []
-    real = stability._run_chunk
+    real = sweeps._run_chunk
 
     def counted(params):
         computed.append(params["lr"])
         return real(params)
 
-    monkeypatch.setattr(stability, "_run_chunk", counted)
+    monkeypatch.setattr(sweeps, "_run_chunk", counted)
     data = nc.datasets.iris(seed=0)
     model = nc.MLP([4, 10, 3])
     t1 = time.perf_counter()
@@ -93,7 +95,7 @@ def test_sigkill_midway_then_resume_is_bitwise_identical(tmp_path, monkeypatch, 
     assert _chunks(ck) == [f"chunk-{i:04d}.npz" for i in range(len(LRS))]
     assert not any(f.endswith(".tmp") for f in os.listdir(ck))
 
-    monkeypatch.setattr(stability, "_run_chunk", real)
+    monkeypatch.setattr(sweeps, "_run_chunk", real)
     t2 = time.perf_counter()
     full = nc.lr_sweep(model, data, LRS, **KW)
     t_full = time.perf_counter() - t2

@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 import reference as R
 
 import netchaos as nc

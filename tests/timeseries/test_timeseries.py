@@ -164,7 +164,7 @@ def test_delay_embed_errors():
 # --------------------------------------------------------------------------
 def test_acf_matches_biased_estimator_exactly():
     x = np.random.default_rng(0).normal(size=300) + 5.0
-    res = acf(x, nlags=299, n_shuffles=20, seed=1)
+    res = acf(x, nlags=299, n_surrogates=20, seed=1)
     xc = x - x.mean()
     ref = np.array([xc[:300 - k] @ xc[k:] for k in range(300)]) / (xc @ xc)
     np.testing.assert_allclose(res.acf, ref, rtol=0, atol=1e-13)
@@ -179,7 +179,7 @@ def test_acf_matches_biased_estimator_exactly():
 def test_acf_ar1_decay():
     """AR(1), phi = 0.8: rho(k) = 0.8^k; sd of r(k) <~ sqrt(4.6 / n) = 0.015 at n = 20000."""
     x = ar1(20000, 0.8, seed=3)
-    res = acf(x, nlags=10, n_shuffles=200, seed=0)
+    res = acf(x, nlags=10, n_surrogates=200, seed=0)
     np.testing.assert_allclose(res.acf, 0.8 ** np.arange(11), atol=0.05)
     assert res.significant[1:].all()
 
@@ -187,7 +187,7 @@ def test_acf_ar1_decay():
 def test_acf_white_noise_inside_band():
     n = 5000
     x = np.random.default_rng(7).normal(size=n)
-    res = acf(x, nlags=50, n_shuffles=500, seed=2)
+    res = acf(x, nlags=50, n_surrogates=500, seed=2)
     inside = ~res.significant[1:]
     assert inside.mean() >= 0.86          # nominal 95%; binomial(50, 0.05) > 7 has p ~ 0.01
     # shuffled-null band of iid data is about +-1.96 / sqrt(n)
@@ -199,7 +199,7 @@ def test_acf_white_noise_inside_band():
 def test_acf_period3_detected():
     rng = np.random.default_rng(4)
     x = np.tile(PERIOD3, 200) + 0.05 * rng.normal(size=600)
-    res = acf(x, nlags=12, n_shuffles=300, seed=5)
+    res = acf(x, nlags=12, n_surrogates=300, seed=5)
     assert res.significant[3] and res.acf[3] > 0.8
     assert res.significant[1] and res.acf[1] < 0
     assert res.significant[[6, 9, 12]].all()
@@ -209,16 +209,16 @@ def test_acf_band_narrows_like_inverse_sqrt_n():
     rng = np.random.default_rng(8)
     widths = []
     for n in (1000, 4000):
-        res = acf(rng.normal(size=n), nlags=20, n_shuffles=400, seed=9)
+        res = acf(rng.normal(size=n), nlags=20, n_surrogates=400, seed=9)
         widths.append(np.mean(res.upper[1:] - res.lower[1:]))
     assert widths[0] / widths[1] == pytest.approx(2.0, rel=0.1)
 
 
 def test_acf_seed_reproducible():
     x = np.random.default_rng(1).normal(size=500)
-    a = acf(x, nlags=10, n_shuffles=100, seed=11)
-    b = acf(x, nlags=10, n_shuffles=100, seed=np.random.default_rng(11))
-    c = acf(x, nlags=10, n_shuffles=100, seed=12)
+    a = acf(x, nlags=10, n_surrogates=100, seed=11)
+    b = acf(x, nlags=10, n_surrogates=100, seed=np.random.default_rng(11))
+    c = acf(x, nlags=10, n_surrogates=100, seed=12)
     np.testing.assert_array_equal(a.lower, b.lower)
     np.testing.assert_array_equal(a.upper, b.upper)
     assert not np.array_equal(a.upper, c.upper)
@@ -238,8 +238,8 @@ def test_acf_errors():
         acf(np.arange(100.0), nlags=2.5)
     with pytest.raises(ValueError, match="alpha"):
         acf(np.arange(100.0), alpha=1.5)
-    with pytest.raises(ValueError, match="n_shuffles"):
-        acf(np.arange(100.0), n_shuffles=0)
+    with pytest.raises(ValueError, match="n_surrogates"):
+        acf(np.arange(100.0), n_surrogates=0)
     with pytest.raises(TypeError, match="seed"):
         acf(np.arange(100.0), seed="x")
 
@@ -252,7 +252,7 @@ def test_kantz_matches_brute_force(future):
     x = henon_x(260) + 0.01 * np.random.default_rng(0).normal(size=260)
     eps = np.array([0.05, 0.1, 0.2])
     for m, delay, theiler in ((2, 1, 0), (3, 2, 5)):
-        res = kantz(x, dim=m, delay=delay, eps=eps, theiler=theiler, max_steps=8,
+        res = kantz(x, dims=m, delay=delay, eps=eps, theiler=theiler, max_steps=8,
                     n_surrogates=0, future=future)
         S, counts = brute_kantz(x, m, delay, eps, theiler, 8, future == "last")
         assert res.n_ref[0].tolist() == counts.tolist()
@@ -263,7 +263,7 @@ def test_kantz_matches_brute_force(future):
 def test_rosenstein_matches_brute_force():
     x = henon_x(300) + 0.01 * np.random.default_rng(1).normal(size=300)
     for m, delay, tsep in ((3, 1, 2), (2, 2, 15)):
-        res = rosenstein(x, dim=m, delay=delay, min_tsep=tsep, max_steps=10, n_surrogates=0)
+        res = rosenstein(x, dim=m, delay=delay, theiler=tsep, max_steps=10, n_surrogates=0)
         ref = brute_rosenstein(x, m, delay, tsep, 10)
         np.testing.assert_allclose(res.divergence, ref, rtol=1e-12, atol=1e-12)
 
@@ -311,12 +311,12 @@ def test_kantz_logistic(kantz_results, series):
     assert res.significant and res.p_value < 0.05
     assert res.r2 > 0.99
     _check_p_value(res)
-    assert res.steps.tolist() == list(range(21))
+    assert res.t.tolist() == list(range(21))
     assert res.stretching.shape == (4, 4, 21) and res.mean_curve.shape == (21,)
     assert res.dims.tolist() == [2, 3, 4, 5] and np.all(np.diff(res.eps) > 0)
     np.testing.assert_allclose(res.eps, np.std(series["logistic"]) * np.geomspace(0.01, 0.1, 4))
     # the exponent is the least-squares slope of the mean curve over the fit range
-    a, b = res.fit_range
+    a, b = res.window
     assert 1 <= a and b - a >= 5
     slope, icpt = np.polyfit(np.arange(a, b), res.mean_curve[a:b], 1)
     assert res.exponent == pytest.approx(slope, rel=1e-10)
@@ -349,7 +349,7 @@ def test_rosenstein_logistic_and_henon(rosenstein_results):
         assert abs(res.exponent - ref) < TOL, name
         assert res.significant and res.p_value < 0.05, name
         _check_p_value(res)
-        a, b = res.fit_range
+        a, b = res.window
         slope = np.polyfit(np.arange(a, b), res.divergence[a:b], 1)[0]
         assert res.exponent == pytest.approx(slope, rel=1e-10)
     assert rosenstein_results["logistic"].divergence.shape == (21,)
@@ -372,9 +372,9 @@ def test_kantz_quasi_periodic_not_significant():
 
 def test_kantz_vector_future_and_explicit_fit(series):
     x = series["logistic"]
-    res = kantz(x, future="vector", fit=(1, 6), n_surrogates=0)
+    res = kantz(x, future="vector", window=(1, 6), n_surrogates=0)
     assert abs(res.exponent - LN2) < TOL
-    assert res.fit_range == (1, 6)
+    assert res.window == (1, 6)
     assert np.isnan(res.p_value) and not res.significant
     assert res.surrogate_exponents.shape == (0,)
 
@@ -382,12 +382,12 @@ def test_kantz_vector_future_and_explicit_fit(series):
 def test_kantz_reference_subset(series):
     """A small max_pairs uses a random subset of reference points; the estimate survives."""
     x = series["logistic"]
-    full = kantz(x, dim=(2, 3), n_surrogates=0)
-    sub = kantz(x, dim=(2, 3), n_surrogates=0, max_pairs=20000, seed=4)
+    full = kantz(x, dims=(2, 3), n_surrogates=0)
+    sub = kantz(x, dims=(2, 3), n_surrogates=0, max_pairs=20000, seed=4)
     assert np.all(sub.n_ref < full.n_ref)
     assert sub.n_ref.min() >= 10
     assert abs(sub.exponent - LN2) < TOL
-    again = kantz(x, dim=(2, 3), n_surrogates=0, max_pairs=20000, seed=4)
+    again = kantz(x, dims=(2, 3), n_surrogates=0, max_pairs=20000, seed=4)
     np.testing.assert_array_equal(sub.stretching, again.stretching)
 
 
@@ -402,11 +402,11 @@ def test_kantz_periodic_orbit_is_flat():
 
 def test_kantz_seed_reproducible(series):
     x = series["noise"][:1500]
-    a = kantz(x, dim=(2, 3), n_surrogates=5, seed=8)
-    b = kantz(x, dim=(2, 3), n_surrogates=5, seed=8)
+    a = kantz(x, dims=(2, 3), n_surrogates=5, seed=8)
+    b = kantz(x, dims=(2, 3), n_surrogates=5, seed=8)
     np.testing.assert_array_equal(a.surrogate_exponents, b.surrogate_exponents)
     assert a.p_value == b.p_value
-    c = kantz(x, dim=(2, 3), n_surrogates=5, seed=9)
+    c = kantz(x, dims=(2, 3), n_surrogates=5, seed=9)
     assert not np.array_equal(a.surrogate_exponents, c.surrogate_exponents)
 
 
@@ -419,17 +419,17 @@ def test_kantz_rosenstein_errors():
     with pytest.raises(ValueError, match=r"too short.*at least .* = \d+ points"):
         rosenstein(x[:40], n_surrogates=0)
     with pytest.raises(ValueError, match="dim"):
-        kantz(x, dim=())
+        kantz(x, dims=())
     with pytest.raises(ValueError, match="dim"):
-        kantz(x, dim=(0, 2))
+        kantz(x, dims=(0, 2))
     with pytest.raises(ValueError, match="surrogate"):
         kantz(x, surrogate="bogus")
     with pytest.raises(ValueError, match="future"):
         kantz(x, future="bogus")
-    with pytest.raises(ValueError, match="fit stop"):
-        kantz(x, fit=(1, 30))
-    with pytest.raises(TypeError, match="fit"):
-        rosenstein(x, fit=3)
+    with pytest.raises(ValueError, match="window stop"):
+        kantz(x, window=(1, 30))
+    with pytest.raises(TypeError, match="window"):
+        rosenstein(x, window=3)
     with pytest.raises(ValueError, match="max_steps"):
         kantz(x, max_steps=3)
     with pytest.raises(ValueError, match="eps"):
@@ -438,8 +438,8 @@ def test_kantz_rosenstein_errors():
         kantz(np.ones(500))
     with pytest.raises(TypeError, match="theiler"):
         kantz(x, theiler=1.5)
-    with pytest.raises(ValueError, match="min_tsep"):
-        rosenstein(x, min_tsep=-1)
+    with pytest.raises(ValueError, match="theiler"):
+        rosenstein(x, theiler=-1)
 
 
 # --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from netchaos import plots  # noqa: E402
+from netchaos.app import plots  # noqa: E402
 
 rng = np.random.default_rng(0)
 T = 60
@@ -125,7 +125,7 @@ def test_plot_exponent_histogram(tmp_path):
 
 
 def test_plot_exponent_histogram_from_network_mle():
-    from netchaos.stability import network_mle
+    from netchaos import network_mle
 
     m = network_mle(rng.normal(0.3, 0.1, 50), n_boot=0)
     fig = plots.plot_exponent_histogram(m)
@@ -186,7 +186,7 @@ def test_plot_acf_from_result(tmp_path):
     from netchaos.timeseries import acf
 
     x = np.sin(2 * np.pi * np.arange(300) / 3) + 0.3 * rng.normal(size=300)
-    res = acf(x, nlags=20, n_shuffles=50, seed=0)
+    res = acf(x, nlags=20, n_surrogates=50, seed=0)
     fig = plots.plot_acf(res)
     ax = fig.axes[0]
     assert len(ax.lines) == 2                      # markers and the zero line
@@ -200,12 +200,12 @@ def test_plot_acf_from_result(tmp_path):
 def test_plot_kantz(tmp_path):
     steps = np.arange(21)
     curve = -9 + 0.5 * np.minimum(steps, 8)
-    fig = plots.plot_kantz(steps, curve, fit_range=(1, 7), slope=0.5, intercept=-9,
+    fig = plots.plot_kantz(steps, curve, window=(1, 7), slope=0.5, intercept=-9,
                            curves=np.vstack([curve - 0.2, curve + 0.2]))
     assert len(fig.axes[0].lines) == 2 + 1 + 1
     _labelled(fig)
     _draw(fig, tmp_path)
-    fig = plots.plot_kantz(steps, np.full(21, np.nan), fit_range=(1, 7), slope=np.nan,
+    fig = plots.plot_kantz(steps, np.full(21, np.nan), window=(1, 7), slope=np.nan,
                            intercept=np.nan)
     assert len(fig.axes[0].lines) == 1
     _draw(fig, tmp_path, "g.png")
@@ -293,6 +293,38 @@ def test_plot_agreement(tmp_path):
     assert ax.get_xlabel() == "ensemble"
     _draw(fig, tmp_path)
     _draw(plots.plot_agreement([np.nan], [np.nan]), tmp_path, "g.png")
+
+
+def test_old_address_reexports_the_package():
+    import netchaos.plots as shim
+    from netchaos import plots as old
+    from netchaos.plots import plot_acf
+
+    assert old is shim and plot_acf is plots.plot_acf
+    assert shim.__all__ == plots.__all__ and len(shim.__all__) == 28
+    assert all(getattr(shim, name) is getattr(plots, name) for name in plots.__all__)
+    names = {}
+    exec("from netchaos.plots import *", names)
+    assert set(plots.__all__) <= set(names)
+    fig = old.plot_distances(t, _distances(2))        # called as before
+    assert len(fig.axes[0].lines) == 2 + 1
+
+
+def test_plot_modules_import_neither_widgets_nor_pyplot():
+    import ast
+    import pathlib
+
+    files = sorted(pathlib.Path(plots.__file__).parent.glob("*.py"))
+    assert len(files) >= 6
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+            else:
+                continue
+            assert not [n for n in names if "widgets" in n or "pyplot" in n], (path.name, names)
 
 
 def test_no_pyplot_state():
@@ -420,7 +452,7 @@ def test_plot_intermittency(tmp_path):
     x = np.tile([1.0, 2.0, 3.0], 40)
     x[60:90] = rng.uniform(0, 4, 30)
     lam = nc.laminar_phases(x, period=3)
-    res = nc.acf(x[60:90], nlags=10, n_shuffles=50, seed=0)
+    res = nc.acf(x[60:90], nlags=10, n_surrogates=50, seed=0)
     fig = plots.plot_intermittency(None, x, lam, res, title="run 0")
     assert len(fig.axes) == 2
     assert "period 3" in fig.axes[0].get_legend().get_texts()[0].get_text()

@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from netchaos import reproduce  # noqa: E402
-from netchaos.cli import main  # noqa: E402
+from netchaos.app import reproduce  # noqa: E402
+from netchaos.app.cli import main  # noqa: E402
 
 EXPECTED_FIGURES = {
     "orbital": ["orbital_eps_ic0.png", "orbital_distances.png"],
@@ -109,6 +109,7 @@ def test_post_training_quick(quick):
     assert s["n_diverged"] == 0
 
 
+@pytest.mark.slow
 def test_eos_quick(quick):
     folder, s = quick("eos")
     _check_common(folder, s, "eos")
@@ -131,6 +132,7 @@ def test_eos_quick(quick):
     assert s["sharpness"]["threshold"] == 2.0
 
 
+@pytest.mark.slow
 def test_intermittency_quick(quick):
     folder, s = quick("intermittency")
     _check_common(folder, s, "intermittency")
@@ -192,6 +194,7 @@ def test_onset_with_mnist_file(tmp_path):
     assert s["sizes"][0] == 64
 
 
+@pytest.mark.slow
 def test_validate_exit_code(capsys):
     assert main(["validate"]) == 0
     out = capsys.readouterr().out
@@ -243,6 +246,7 @@ def test_list(capsys):
     assert "intermittency" in out and "kantz_henon" in out
 
 
+@pytest.mark.slow
 def test_python_api_overrides_and_determinism(tmp_path):
     kw = dict(quick=True, progress=False, verbose=False, steps=150, n_pert=3, seed=5)
     a = reproduce.orbital(out=tmp_path / "a", **kw)
@@ -264,3 +268,14 @@ def test_write_json_is_strict_and_atomic(tmp_path):
     d = _strict_load(path)
     assert d == {"a": None, "b": [0, 1, 2], "1e-08": {"c": None}}
     assert os.listdir(tmp_path) == ["x.json"]
+
+
+def test_old_module_names_stay_importable():
+    import netchaos.cli
+    import netchaos.reproduce
+
+    assert netchaos.cli.main is main
+    for name in netchaos.reproduce.__all__:
+        assert getattr(netchaos.reproduce, name) is getattr(reproduce, name), name
+    assert netchaos.reproduce.run_all is reproduce.run_all
+    assert set(reproduce.EXPERIMENTS) == set(reproduce.DEFAULTS) == set(reproduce.QUICK)

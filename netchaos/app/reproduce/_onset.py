@@ -1,0 +1,127 @@
+"""Onset of chaos and training time against the learning rate (Jiménez-González et al.)."""
+
+import numpy as np
+
+from ..._random import subseed
+from ...datasets import Dataset, digits
+from ...datasets import mnist as load_mnist
+from ...model import MLP
+from ...protocols import fitted_phase, onset_table
+from ...sweeps import lr_sweep
+from .._text import na as _f
+from ._run import _Run
+
+
+def _onset_data(run, mnist):
+    """Digits (or the first images of MNIST from ``mnist``) at the sizes of ``run``."""
+
+    if mnist is not None:
+        full = load_mnist(mnist)
+        ntr = min(run["mnist_n_train"], full.X_train.shape[0])
+        nte = min(run["mnist_n_test"], full.X_test.shape[0])
+        return Dataset(full.X_train[:ntr], full.y_train[:ntr], full.X_test[:nte],
+                       full.y_test[:nte], description=full.description + f" (first {ntr}/{nte})",
+                       task="classification", n_classes=10), "mnist"
+    n_train = 1437 if run["n_train"] is None else int(run["n_train"])
+    full = digits(seed=run["split_seed"], n_train=n_train)
+    if run["n_test"] is not None:
+        nte = min(int(run["n_test"]), full.X_test.shape[0])
+        full = Dataset(full.X_train, full.y_train, full.X_test[:nte], full.y_test[:nte],
+                       description=full.description + f" (test set cut to {nte})",
+                       task="classification", n_classes=10)
+    return full, "digits"
+
+
+def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist=None,
+          **overrides):
+    """Onset of chaos and training time against the learning rate (Jiménez-González et al.).
+
+    An MLP with tanh hidden layer(s), N(0, 1) weights and zero biases is
+    trained full batch on digits (or MNIST from ``mnist``, a path accepted by
+    :func:`netchaos.datasets.mnist`) for every learning rate, with
+    ``n_pert`` perturbations of radius eps per initial condition
+    (:func:`netchaos.lr_sweep`, test metrics recorded). Per learning rate
+    (:func:`netchaos.protocols.onset_table`):
+
+    - ``lambda_nmle``: network MLE (mean of the kept exponents, R^2 > 0.9,
+      Lambda > 0.05; NaN when none is kept) and ``mean_exponent`` (mean of all
+      finite exponents);
+    - ``rho``: fraction of initial conditions with Lambda > 0 (the package's
+      definition; tiny positive slopes of non-exponential drifts count), and
+      ``rho_chaotic``: fraction with a kept, clearly exponential divergence;
+    - ``tau``: steps until the reference reaches ``accuracy_target`` test
+      accuracy, median over initial conditions (runs that never reach it count
+      as infinitely slow; None when more than half never do).
+
+    The summary reports the learning rate of minimal tau and the smallest
+    learning rates where rho and rho_chaotic reach 1.
+    """
+    from .. import plots  # matplotlib on first use: the CLI starts fast
+
+    run = _Run("onset", quick, out, seed, progress, verbose, overrides)
+    data, dname = _onset_data(run, mnist)
+    sizes = [int(data.X_train.shape[1])] + [int(h) for h in run["hidden"]] + [10]
+    model = MLP(sizes, activation=run["activation"], loss="cross_entropy")
+    lrs = [float(v) for v in run["lr_values"]]
+    run.log(f"{dname}: {data.X_train.shape[0]} train / {data.X_test.shape[0]} test, network "
+            f"{sizes} ({model.n_params} parameters), {len(lrs)} learning rates x "
+            f"{run['n_init']} ICs x {run['n_pert']} perturbations, {run['steps']} steps")
+    sweep = lr_sweep(model, data, lrs, run["steps"], run["eps"], n_init=run["n_init"],
+                     n_pert=run["n_pert"], seed=subseed(run.seed, 0), test_metrics=True,
+                     progress=run.progress)
+    target = float(run["accuracy_target"])
+    tab = onset_table(sweep, target)
+    tau_arr, rho_arr, rch = tab["tau_median"], tab["rho"], tab["rho_chaotic"]
+    lr_tau_min, lr_rho_ch_one, relation = tab["lr_tau_min"], tab["lr_rho_chaotic_one"], \
+        tab["relation"]
+
+    fig = plots.plot_onset(lrs, sweep.mle, rho_arr, tau_arr, mle_std=sweep.mle_std,
+                           rho_chaotic=rch, mean_exponent=tab["mean_exponent"],
+                           tau_label=f"steps to {100 * target:.0f}% test accuracy",
+                           title=f"{dname}, MLP {sizes} ({run['activation']})")
+    run.save(fig, "onset.png")
+    show_lr = lr_rho_ch_one if lr_rho_ch_one is not None else lrs[-1]
+    ens = sweep.results[show_lr]
+    nex = min(4, run["n_init"])
+    fig = plots.plot_distance_panels(np.arange(run["steps"] + 1), ens.distances[:nex],
+                                     ens.loss[:nex], ncols=2, logy=True,
+                                     fits=[fitted_phase(sweep.fits[show_lr], i)
+                                           for i in range(nex)],
+                                     titles=[f"lr={show_lr:g}, initial condition {i}"
+                                             for i in range(nex)])
+    run.save(fig, "onset_distances.png")
+
+    results = {
+        "dataset": dname,
+        "dataset_description": data.description,
+        "sizes": sizes,
+        "n_params": model.n_params,
+        "lr": lrs,
+        "lambda_nmle": list(sweep.mle),
+        "lambda_nmle_std": list(sweep.mle_std),
+        "mean_exponent": tab["mean_exponent"],
+        "rho": list(rho_arr),
+        "rho_chaotic": list(rch),
+        "tau": list(tau_arr),
+        "final_test_accuracy": list(sweep.final_test_accuracy),
+        "per_lr": tab["per_lr"],
+        "lr_tau_min": lr_tau_min,
+        "lr_rho_one": tab["lr_rho_one"],
+        "lr_rho_chaotic_one": lr_rho_ch_one,
+        "lr_chaos_onset": tab["lr_chaos_onset"],
+        "tau_min_relative_to_rho_chaotic_one": relation,
+        "accuracy_target": target,
+        "n_init": run["n_init"], "n_pert": run["n_pert"], "eps": run["eps"],
+        "steps": run["steps"],
+    }
+    lines = [
+        "lr:          " + " ".join(f"{v:>6g}" for v in lrs),
+        "lambda_nMLE: " + " ".join(f"{_f(v):>6}" for v in sweep.mle),
+        "rho(L>0):    " + " ".join(f"{_f(v):>6}" for v in rho_arr),
+        "rho(kept):   " + " ".join(f"{_f(v):>6}" for v in rch),
+        "tau:         " + " ".join(f"{_f(v):>6}" for v in tau_arr),
+        f"tau minimal at lr={_f(lr_tau_min)}; rho(kept) first reaches 1 at lr="
+        f"{_f(lr_rho_ch_one)} (first > 0 at {_f(tab['lr_chaos_onset'])}): tau minimum "
+        f"{relation} it",
+    ]
+    return run.finish(results, lines)

@@ -1,0 +1,267 @@
+"""Covariant Lyapunov vectors of gradient descent, or of any smooth map (Ginelli et al.).
+
+References
+----------
+.. [1] F. Ginelli, P. Poggi, A. Turchi, H. Chaté, R. Livi, A. Politi,
+   "Characterizing dynamics with covariant Lyapunov vectors", Phys. Rev. Lett.
+   99, 130601 (2007).
+.. [2] N. Sharafi, C. Martin, S. Hallerberg, "On the weight dynamics of learning
+   networks" (2024), arXiv:2405.00743.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._qr import check_k, forward
+from ._results import Result, fmt_list
+from ._validate import check_int, rng_from
+from .systems import bind
+
+__all__ = ["CLVResult", "covariant_vectors"]
+
+
+@dataclass(repr=False)
+class CLVResult(Result):
+    """Covariant Lyapunov vectors along a stretch of trajectory.
+
+    Attributes
+    ----------
+    vectors : ndarray of shape (n_times, n, k)
+        ``vectors[i, :, j]`` is the unit covariant vector ``j`` (ordered like the
+        exponents) at iteration ``times[i]``; its sign is arbitrary. NaN when
+        the run diverged.
+    exponents : ndarray of shape (k,)
+        Lyapunov exponents of the QR method over the window.
+    local : ndarray of shape (n_times - 1, k)
+        Local growth rates of the covariant vectors: ``local[i, j]`` is
+        ``ln ||J v_j||`` over the block from ``times[i]`` to ``times[i + 1]``,
+        divided by the block length. Their time average (:attr:`clv_exponents`)
+        also estimates the exponents.
+    times : int ndarray of shape (n_times,)
+        Iterations from the initial condition (transient included).
+    steps, n_forward, n_backward, renorm : int
+    lr : float or None
+    diverged : bool
+    diverged_at : int
+    x : ndarray of shape (n,)
+        State at the end of the forward pass.
+
+    Examples
+    --------
+    For ``x -> A x`` the covariant vectors are the eigenvectors ``(1, 0)`` and
+    ``(1, -1.5)`` of ``A``, at an angle ``arccos(1 / sqrt(3.25))``:
+
+    >>> import numpy as np
+    >>> import netchaos as nc
+    >>> A = np.array([[2.0, 1.0], [0.0, 0.5]])
+    >>> res = nc.covariant_vectors(step=lambda x: A @ x, jacobian=lambda x: A,
+    ...                            x0=[0.0, 0.0], steps=10, n_forward=50, seed=0)
+    >>> res.vectors.shape, res.times[:3].tolist()
+    ((11, 2, 2), [50, 51, 52])
+    >>> round(float(res.angles(0, 1)[0]), 3), np.round(res.clv_exponents, 3)
+    (0.983, array([ 0.693, -0.693]))
+    """
+
+    vectors: np.ndarray
+    exponents: np.ndarray
+    local: np.ndarray
+    times: np.ndarray
+    steps: int
+    n_forward: int
+    n_backward: int
+    renorm: int
+    lr: float
+    diverged: bool
+    diverged_at: int
+    x: np.ndarray
+
+    @property
+    def clv_exponents(self):
+        """Time averages of :attr:`local` weighted by block length, shape (k,)."""
+        lengths = np.diff(self.times).astype(float)
+        if lengths.size == 0:
+            return np.full(self.local.shape[1], np.nan)
+        return (self.local * lengths[:, None]).sum(axis=0) / lengths.sum()
+
+    def angles(self, i=0, j=1):
+        """Angle between covariant vectors ``i`` and ``j`` at every stored time.
+
+        Parameters
+        ----------
+        i, j : int
+            Column indices of the vectors, ``0 <= i, j < k``.
+
+        Returns
+        -------
+        ndarray of shape (n_times,)
+            ``arccos |<v_i, v_j>|`` in radians, in ``[0, pi/2]`` (the vectors
+            have no sign). Small angles signal near-tangencies between
+            expanding and contracting directions.
+        """
+        k = self.vectors.shape[2]
+        i = check_int(i, "i", minimum=0, maximum=k - 1)
+        j = check_int(j, "j", minimum=0, maximum=k - 1)
+        vi = self.vectors[:, :, i]
+        vj = self.vectors[:, :, j]
+        cos = np.abs(np.einsum("tn,tn->t", vi, vj))
+        cos /= np.linalg.norm(vi, axis=1) * np.linalg.norm(vj, axis=1)
+        return np.arccos(np.clip(cos, 0.0, 1.0))
+
+    def __repr__(self):
+        n_times, n, k = self.vectors.shape
+        state = f"diverged at step {self.diverged_at}" if self.diverged else "ok"
+        return (f"CLVResult({n_times} times x {k} vectors in R^{n}, {state}, "
+                f"exponents={fmt_list(self.exponents)})")
+
+
+def covariant_vectors(model=None, data=None, theta=None, lr=None, steps=None, k=None, *,
+                      step=None, jacobian=None, x0=None, n_forward=None, n_backward=None,
+                      transient=None, renorm=1, seed=None, progress=False):
+    """Covariant Lyapunov vectors by the forward-backward method of Ginelli et al.
+
+    Parameters
+    ----------
+    model, data, theta, lr, step, jacobian, x0 :
+        The map, exactly as in :func:`lyapunov_spectrum` (network mode or
+        generic mode).
+    steps : int
+        Length of the window (iterations) over which the vectors are returned,
+        >= 1.
+    k : int, optional
+        Number of leading covariant vectors, ``1 <= k <= n``; default all.
+    n_forward : int, optional
+        Forward transient: iterations before the window during which the
+        orthonormal vectors converge to the backward Lyapunov vectors; not
+        accumulated. Default 0. ``transient`` is accepted as a synonym.
+    n_backward : int, optional
+        Iterations after the window, run forward to store the triangular
+        factors and used by the backward pass as its own transient so that the
+        coefficient matrices converge before the window is reached. Default
+        ``steps``.
+    transient : int, optional
+        Synonym of ``n_forward`` (give one or the other).
+    renorm : int, default 1
+        QR every ``renorm`` iterations; the vectors are returned at the QR times.
+    seed : int, numpy.random.Generator or None
+        Draws the initial orthonormal vectors and the initial upper-triangular
+        coefficient matrix of the backward pass.
+    progress : bool, default False
+        Progress bar for the forward pass (tqdm.auto).
+
+    Returns
+    -------
+    CLVResult
+        ``vectors`` of shape (n_times, n, k) at ``times`` (n_times,) =
+        ``n_forward + [0, renorm, 2 renorm, ..., steps]``, the window's
+        exponents, the local growth rates of each vector, and an ``angles``
+        helper.
+
+    Notes
+    -----
+    Forward pass: the QR method of :func:`lyapunov_spectrum` over
+    ``n_forward + steps + n_backward`` iterations stores the orthonormal
+    ``Q_b`` (within the window) and the triangular factors ``R_b``, with
+    ``J^(b) Q_b = Q_{b+1} R_{b+1}``. The covariant vectors are
+    ``V_b = Q_b C_b`` with ``C_b`` upper triangular: vector ``j`` lies in the
+    span of the first ``j`` backward Lyapunov vectors [2]_. Backward pass:
+    from a random upper-triangular ``C`` at the end, iterate
+    ``C_b = R_{b+1}^{-1} C_{b+1}`` (a triangular solve) and normalise the
+    columns. Since ``R^{-1}`` contracts most along the slowest direction, the
+    columns converge to the covariant directions during the ``n_backward``
+    iterations [2]_. The column norms removed at each backward step give the
+    growth ``||J v_j|| = 1 / d_j`` of each covariant vector over the block
+    (``local``); their time averages tend to the Lyapunov exponents. Sharafi
+    et al. monitor such vectors and their angles along training [3]_.
+
+    Covariant vectors need no symmetry: for a linear map ``x -> A x`` they are
+    the eigenvectors of ``A`` (ordered by ``|eigenvalue|``), whereas the
+    orthonormal Q vectors are their Gram-Schmidt orthogonalisation.
+
+    A divergence of the forward pass (non-finite state or tangent vectors) or
+    an exactly singular triangular factor sets ``diverged`` and makes every
+    vector and exponent NaN; no exception is raised.
+
+    References
+    ----------
+    .. [1] G. Benettin, L. Galgani, A. Giorgilli, J.-M. Strelcyn, Meccanica 15,
+       9-20 (1980).
+    .. [2] F. Ginelli, P. Poggi, A. Turchi, H. Chaté, R. Livi, A. Politi, Phys.
+       Rev. Lett. 99, 130601 (2007).
+    .. [3] N. Sharafi, C. Martin, S. Hallerberg, "On the weight dynamics of
+       learning networks" (2024).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import netchaos as nc
+    >>> A = np.array([[2.0, 1.0], [0.0, 0.5]])
+    >>> res = nc.covariant_vectors(step=lambda x: A @ x, jacobian=lambda x: A,
+    ...                            x0=[0.0, 0.0], steps=10, n_forward=50, seed=0)
+    >>> v = res.vectors[0, :, 1]
+    >>> np.round(np.abs(v / v[0]), 6)   # eigenvector (1, -1.5) of eigenvalue 0.5
+    array([1. , 1.5])
+    """
+    system = bind(model, data, theta, lr, step, jacobian, x0)
+    if steps is None:
+        raise ValueError("steps is required (window length in iterations, >= 1)")
+    steps = check_int(steps, "steps", minimum=1)
+    k = check_k(k, system.n)
+    if n_forward is not None and transient is not None:
+        raise ValueError("give n_forward or its synonym transient, not both")
+    n_fwd = n_forward if n_forward is not None else transient
+    n_fwd = 0 if n_fwd is None else check_int(
+        n_fwd, "n_forward" if n_forward is not None else "transient", minimum=0)
+    n_bwd = steps if n_backward is None else check_int(n_backward, "n_backward", minimum=0)
+    renorm = check_int(renorm, "renorm", minimum=1)
+    rng = rng_from(seed)
+
+    win_blocks = -(-steps // renorm)
+    out = forward(system, k, steps, n_fwd, renorm, rng, progress, keep_q=True, extra=n_bwd)
+    n = system.n
+    lengths_all = out["lengths"]
+    lengths_win = lengths_all[:win_blocks]
+    times = n_fwd + np.concatenate([[0], np.cumsum(lengths_win)]).astype(np.int64)
+    n_times = win_blocks + 1
+    logs_win = out["logs"][:win_blocks]
+    diverged_at = int(out["diverged_at"])
+
+    def nan_result(at):
+        return CLVResult(vectors=np.full((n_times, n, k), np.nan), exponents=np.full(k, np.nan),
+                         local=np.full((n_times - 1, k), np.nan), times=times, steps=steps,
+                         n_forward=n_fwd, n_backward=n_bwd, renorm=renorm, lr=system.lr,
+                         diverged=True, diverged_at=at, x=out["x"])
+
+    if diverged_at >= 0:
+        return nan_result(diverged_at)
+    R_hist = out["R_hist"]
+    Q_hist = out["Q_hist"]
+    if any(np.any(np.diagonal(R) <= 0) for R in R_hist):
+        # a tangent direction was annihilated exactly: R is singular
+        return nan_result(n_fwd)
+
+    C = np.triu(rng.standard_normal((k, k)))
+    C[np.diag_indices(k)] = np.abs(C.diagonal()) + 0.5
+    C /= np.linalg.norm(C, axis=0)
+    vectors = np.empty((n_times, n, k))
+    local = np.empty((n_times - 1, k))
+    n_all = len(R_hist)
+    if n_all == win_blocks:
+        vectors[win_blocks] = Q_hist[win_blocks] @ C
+    for b in range(n_all - 1, -1, -1):
+        # R_hist[b] links Q_hist[b] to Q_hist[b + 1]
+        # R is upper triangular with a positive diagonal: LU needs no pivoting
+        # and the solve is the back substitution; C stays upper triangular
+        C = np.triu(np.linalg.solve(R_hist[b], C))
+        d = np.linalg.norm(C, axis=0)
+        C /= d
+        if b < win_blocks:
+            local[b] = -np.log(d) / lengths_all[b]
+            vectors[b] = Q_hist[b] @ C
+        elif b == win_blocks:
+            vectors[b] = Q_hist[b] @ C
+    times_cum = np.cumsum(lengths_win)
+    exponents = logs_win.sum(axis=0) / times_cum[-1]
+    return CLVResult(vectors=vectors, exponents=exponents, local=local, times=times,
+                     steps=steps, n_forward=n_fwd, n_backward=n_bwd, renorm=renorm,
+                     lr=system.lr, diverged=False, diverged_at=-1, x=out["x"])
