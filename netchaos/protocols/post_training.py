@@ -3,24 +3,19 @@
 
 import numpy as np
 
+from .._fit import line_fit
 from .._validate import as_float_array, check_int, check_positive
 
 
-def _polyfit_line(x, y):
-    """Least squares ``y ~ a + b x`` by ``np.polyfit``: ``(a, b, r2)`` (NaN for degenerate input).
-
-    Kept for the decay fits so that their numbers stay what they were; the package's other
-    line fits use :func:`netchaos._fit.line_fit`.
-    """
+def _line(x, y):
+    """:func:`netchaos._fit.line_fit` on the finite points: ``(a, b, r2)`` of ``y ~ a + b x``,
+    NaN for fewer than 3 points or a constant ``x``."""
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     if x.size < 3 or np.ptp(x) == 0:
         return np.nan, np.nan, np.nan
-    b, a = np.polyfit(x, y, 1)
-    resid = y - (a + b * x)
-    ss = float(np.dot(y - y.mean(), y - y.mean()))
-    r2 = 1.0 - float(np.dot(resid, resid)) / ss if ss > 0 else np.nan
-    return float(a), float(b), r2
+    b, a, r2 = line_fit(x, y)
+    return float(a), float(b), float(r2)
 
 
 def decay_fits(t, distance):
@@ -64,8 +59,8 @@ def decay_fits(t, distance):
     pos = tt > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.log(d[pos])
-    exp = _polyfit_line(tt[pos], y)
-    power = _polyfit_line(np.log(tt[pos]), y)
+    exp = _line(tt[pos], y)
+    power = _line(np.log(tt[pos]), y)
     if np.isfinite(exp[2]) and np.isfinite(power[2]):
         better = "power_law" if power[2] > exp[2] else "exponential"
     else:
