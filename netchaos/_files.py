@@ -92,10 +92,17 @@ def fsync_dir(directory):
 
 
 def atomic_write(path, write):
-    """Write ``path`` through ``write(fileobj)`` atomically: temp file, fsync, rename."""
+    """Write ``path`` through ``write(fileobj)`` atomically: temp file, fsync, rename.
+
+    An OSError names ``path`` (not the hidden temporary file) and keeps its errno.
+    """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                                   suffix=".tmp")
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write {path!r}: {exc.strerror or exc} "
+                                   f"(in {directory!r})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -103,6 +110,10 @@ def atomic_write(path, write):
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise type(exc)(exc.errno, f"cannot write {path!r}: {exc.strerror or exc}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -7,6 +7,7 @@ of tangent vectors is carried along and re-orthonormalised by a Householder QR e
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from ._progress import progress_bar
 from ._validate import check_int
 from .core.linalg import householder_qr
@@ -176,6 +177,11 @@ def forward(system, k, steps, transient, renorm, rng, progress, keep_q=False, ex
     also exactly at ``steps``.
     """
     n = system.n
+    with one_blas_thread(n * k):
+        return _forward(system, n, k, steps, transient, renorm, rng, progress, keep_q, extra)
+
+
+def _forward(system, n, k, steps, transient, renorm, rng, progress, keep_q, extra):
     Q0, _ = np.linalg.qr(rng.standard_normal((n, k)))
     x = system.x0
     total = transient + steps + extra

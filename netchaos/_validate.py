@@ -1,6 +1,7 @@
 """Argument checks shared by the public API: clear errors that name the argument."""
 
 import numbers
+import os
 
 import numpy as np
 
@@ -180,3 +181,45 @@ def renamed_keywords(**renames):
             return fn(*args, **kwargs)
         return inner
     return wrap
+
+
+def available_memory():
+    """Bytes this process can still allocate: the smaller of the system's available memory
+    (``MemAvailable``) and what the address-space limit (``RLIMIT_AS``) leaves; None if unknown."""
+    limits = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            used = 0
+            with open("/proc/self/statm", encoding="ascii") as fh:
+                used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            limits.append(max(soft - used, 0))
+    except (ImportError, OSError, ValueError, IndexError):
+        pass
+    return min(limits) if limits else None
+
+
+def _gib(n):
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+def check_memory(nbytes, what, advice=""):
+    """Refuse, before allocating, a call whose arrays need more memory than is available.
+
+    ``what`` names the call and its arguments (``"init(n=1000)"``); the ValueError gives the
+    size needed and the memory available.
+    """
+    avail = available_memory()
+    if avail is not None and nbytes > avail:
+        raise ValueError(f"{what} needs about {_gib(nbytes)} of memory but only {_gib(avail)} is "
+                         f"available{'; ' + advice if advice else ''}")

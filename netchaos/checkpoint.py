@@ -8,26 +8,85 @@ Layout of a directory ``DIR``::
     DIR/chunk-NNNN.npz     the output of chunk NNNN, a :func:`netchaos.save` file whose
                            metadata names the chunk, its value and the run (hash of the manifest)
     DIR/.*.tmp             files being written (atomic writes)
+    DIR/.lock              held (advisory ``flock``) by the one process writing the directory;
+                           it names that process (PID, host, start time)
+    DIR/chunk-NNNN.npz.bad-*  a damaged chunk moved aside when a resumed run found it (the
+                           chunk is recomputed)
 
 A resumed run must present an identical manifest; a chunk of another run is recognised by its
 run hash. The store holds no analysis: it saves and loads whatever the sweep gives it.
 """
 
 import contextlib
+import datetime
 import hashlib
 import json
 import os
 import re
+import socket
+import warnings
+import weakref
+
+try:  # POSIX advisory locks; elsewhere the directory is not locked
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 from ._files import atomic_write, check_path, json_bytes, jsonable
 from ._version import __version__
 from .io import FORMAT_VERSION, load, read_metadata, save
 
-__all__ = ["ChunkStore"]
+__all__ = ["ChunkStore", "CheckpointInUse"]
 
 _MANIFEST = "manifest.json"
 _CHUNK = re.compile(r"^chunk-(\d{4,})\.npz$")
 _CHECKPOINT_FORMAT = "netchaos-checkpoint"
+_LOCK = ".lock"
+
+
+class CheckpointInUse(RuntimeError):
+    """Another live process holds the checkpoint directory."""
+
+
+def _acquire_lock(directory):
+    """An open, exclusively ``flock``-ed ``DIR/.lock`` (released when closed or the process
+    dies), or None where file locks are not available."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    path = os.path.join(directory, _LOCK)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        try:
+            holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+        except (OSError, ValueError):
+            holder = {}
+        os.close(fd)
+        who = (f"process {holder.get('pid', '?')} on {holder.get('host', '?')} (since "
+               f"{holder.get('started', '?')})")
+        raise CheckpointInUse(
+            f"checkpoint directory {directory!r} is in use by {who}; nothing was written. Wait "
+            "for that run to finish (then the same call with resume=True reuses its chunks) or "
+            "give another directory") from None
+    return fd
+
+
+def _stamp_lock(fd):
+    """Name this process in the held lock file (once the directory is accepted as its own)."""
+    if fd is None:  # pragma: no cover
+        return
+    info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                       "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                           timespec="seconds")}).encode("utf-8")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, info, 0)
+
+
+def _release_lock(fd):
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)           # closing the descriptor releases the flock
 
 
 class ChunkStore:
@@ -57,12 +116,14 @@ class ChunkStore:
     >>> store = ChunkStore(d, {"sweep": "demo"}, resume=False)
     >>> store.save(0, [1e-8, 0, 3], {"x": np.arange(3)})
     >>> sorted(os.listdir(d)), store.done()
-    (['chunk-0000.npz', 'manifest.json'], [0])
+    (['.lock', 'chunk-0000.npz', 'manifest.json'], [0])
     >>> store.load(0, [1e-8, 0, 3])["x"], store.load(1, [1e-6, 0, 3])
     (array([0, 1, 2]), None)
 
+    While the store is open no other process can open the directory; closing it releases it.
     A resumed run sees the saved chunks; another run is refused:
 
+    >>> store.close()
     >>> ChunkStore(d, {"sweep": "demo"}, resume=True).done()
     [0]
     >>> ChunkStore(d, {"sweep": "other"}, resume=True)  # doctest: +ELLIPSIS
@@ -77,22 +138,27 @@ class ChunkStore:
             raise ValueError(f"checkpoint {directory!r} exists and is not a directory")
         os.makedirs(directory, exist_ok=True)
         self.directory = directory
+        self._refuse_foreign(directory, resume)      # before anything is written there
+        # one writer at a time: a second process is refused before it reads or removes anything
+        self._lock = _acquire_lock(directory)
+        self._finalizer = weakref.finalize(self, _release_lock, self._lock)
+        try:
+            self._open(manifest, resume)
+        except BaseException:
+            self.close()
+            raise
+        _stamp_lock(self._lock)
+
+    def _open(self, manifest, resume):
+        directory = self.directory
         self.manifest = {"format": _CHECKPOINT_FORMAT, "format_version": FORMAT_VERSION,
                          **jsonable(manifest)}
         # every chunk file carries the hash of the whole manifest: a chunk of another run
         # (other parameters, data or initial conditions) is recognised as such
         self.run_id = hashlib.sha256(json_bytes(self.manifest)).hexdigest()
         path = os.path.join(directory, _MANIFEST)
-        entries = [e for e in os.listdir(directory) if not _is_temp(e)]
-        if not resume:
-            if entries:
-                raise ValueError(f"checkpoint directory {directory!r} is not empty; pass "
-                                 "resume=True to continue the run saved there, or give a new "
-                                 "or empty directory")
-        elif entries:
-            if _MANIFEST not in entries:
-                raise ValueError(f"checkpoint directory {directory!r} has no {_MANIFEST}: it is "
-                                 "not a netchaos checkpoint (refusing to write there)")
+        self._refuse_foreign(directory, resume)      # again, now that the lock is held
+        if resume and os.path.exists(path):
             stored = self._read_manifest(path)
             stored.pop("netchaos_version", None)
             diff = _differences(stored, self.manifest)
@@ -104,6 +170,18 @@ class ChunkStore:
         if not os.path.exists(path):
             data = json_bytes({**self.manifest, "netchaos_version": __version__})
             atomic_write(path, lambda fh: fh.write(data))
+
+    @staticmethod
+    def _refuse_foreign(directory, resume):
+        entries = [e for e in os.listdir(directory) if not _is_temp(e) and e != _LOCK]
+        if not resume:
+            if entries:
+                raise ValueError(f"checkpoint directory {directory!r} is not empty; pass "
+                                 "resume=True to continue the run saved there, or give a new "
+                                 "or empty directory")
+        elif entries and _MANIFEST not in entries:
+            raise ValueError(f"checkpoint directory {directory!r} has no {_MANIFEST}: it is "
+                             "not a netchaos checkpoint (refusing to write there)")
 
     @classmethod
     def stored(cls, directory):
@@ -125,7 +203,19 @@ class ChunkStore:
                              f"{stored.get('format_version')}; upgrade netchaos")
         return stored
 
+    def close(self):
+        """Release the directory's lock (also done when the store is garbage-collected)."""
+        self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     def _clean_temp(self):
+        # only temporary files of this directory's earlier writers: the lock is held, so no
+        # live process is writing here
         for e in os.listdir(self.directory):
             if _is_temp(e):
                 with contextlib.suppress(OSError):
@@ -144,14 +234,31 @@ class ChunkStore:
         path = self.path(index)
         if not os.path.exists(path):
             return None
-        meta = read_metadata(path)
+        try:
+            meta = read_metadata(path)
+        except ValueError as exc:
+            return self._set_aside(path, exc)
         tag = meta.get("metadata", {})
         if tag.get("chunk") != index or tag.get("value") != jsonable(value) \
                 or tag.get("run") != self.run_id:
             raise ValueError(f"checkpoint file {path!r} does not belong to this run (chunk "
-                             f"{tag.get('chunk')!r}, value {tag.get('value')!r}); remove it or "
-                             "use a new directory")
-        return load(path)
+                             f"{tag.get('chunk')!r}, value {tag.get('value')!r}): it was copied "
+                             "from another run's directory. Move it away (the chunk is then "
+                             "recomputed) or use a new directory")
+        try:
+            return load(path)
+        except ValueError as exc:
+            return self._set_aside(path, exc)
+
+    @staticmethod
+    def _set_aside(path, exc):
+        """Move a damaged chunk file to ``<name>.bad-<time>`` and say so; None (recompute)."""
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        bad = f"{path}.bad-{stamp}"
+        os.replace(path, bad)
+        warnings.warn(f"checkpoint file {path!r} is damaged ({exc}); moved it to {bad!r} and "
+                      "the chunk is computed again", RuntimeWarning, stacklevel=3)
+        return None
 
     def save(self, index, value, output):
         """Write the output of chunk ``index`` atomically."""

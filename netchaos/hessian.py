@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from ._progress import progress_bar
 from ._results import Result, renamed_field
 from ._validate import (
@@ -285,7 +286,8 @@ def sharpness(model, theta, X, y, method="lanczos", k=1, tol=1e-10, maxiter=None
         return out
 
     try:
-        return _top_eigenvalues(matvec, n, k, method, tol, maxiter, rng)
+        with one_blas_thread(n * (k + 2)):     # Lanczos/power iterations on length-n vectors
+            return _top_eigenvalues(matvec, n, k, method, tol, maxiter, rng)
     except _NonFiniteHessian:
         return nan
 

@@ -221,6 +221,8 @@ def _open(path):
         raise FileNotFoundError(f"no such file: {path!r}")
     if os.path.isdir(path):
         raise ValueError(f"{path!r} is a directory, not a netchaos result file")
+    if not os.path.isfile(path):       # a device, a pipe or a socket: reading could never end
+        raise ValueError(f"{path!r} is not a regular file, so not a netchaos result file")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"{path!r} is not a netchaos result file: it is not an npz (zip) archive "
                          "(a foreign file, or one cut short)")
@@ -236,6 +238,9 @@ def _open(path):
             meta = json.loads(raw.tobytes().decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise ValueError(f"{path!r}: the {_META} entry is not valid JSON") from None
+        except RecursionError:
+            raise ValueError(f"{path!r}: the {_META} entry is nested too deeply to be a "
+                             "netchaos result") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
             raise ValueError(f"{path!r} is not a netchaos result file (format "
                              f"{meta.get('format') if isinstance(meta, dict) else None!r})")
@@ -394,11 +399,21 @@ def load(path):
         raise ValueError(f"{path!r}: unrecognised entry in the metadata content")
 
     try:
-        return dec(meta["content"])
-    except (TypeError, KeyError, AttributeError) as exc:
+        out = dec(meta["content"])
+    except (TypeError, KeyError, AttributeError, IndexError) as exc:
         raise ValueError(f"{path!r}: malformed metadata content ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path!r}: the metadata content is nested too deeply") from None
     finally:
         npz.close()
+    expected = types.get(meta["type"])
+    if expected is not None and type(out) is not expected:
+        raise ValueError(f"{path!r}: the metadata says {meta['type']} but the content holds "
+                         f"{type(out).__name__}")
+    if meta["type"] == "dict" and not isinstance(out, dict):
+        raise ValueError(f"{path!r}: the metadata says dict but the content holds "
+                         f"{type(out).__name__}")
+    return out
 
 
 def _array_keys(node):

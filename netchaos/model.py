@@ -9,6 +9,7 @@ from ._validate import (
     as_float_array,
     check_choice,
     check_int,
+    check_memory,
     check_positive,
     rng_from,
 )
@@ -243,6 +244,9 @@ class MLP:
         scheme = check_choice(scheme, "scheme", INIT_SCHEMES)
         scale = check_positive(scale, "scale", allow_zero=True)
         m = 1 if n is None else check_int(n, "n", minimum=1)
+        # theta plus the largest block of normal draws
+        check_memory(8 * m * self.n_params * 2, f"MLP.init(n={m}) with {self.n_params} parameters",
+                     "ask for fewer initial conditions at a time")
         theta = np.zeros((m, self.n_params))
         for k in range(len(self.sizes) - 1):
             n_in, n_out = self.sizes[k], self.sizes[k + 1]

@@ -240,6 +240,9 @@ def check_ensemble_args(model, lr, steps, eps, n_init, n_pert, scope, start, the
         if arr.shape[1] != model.n_params:
             raise ValueError(f"theta0 must have {model.n_params} parameters in its last axis, "
                              f"got shape {np.shape(theta0)}")
+        if arr.shape[0] == 0:
+            raise ValueError(f"theta0 must hold at least one initial condition, got shape "
+                             f"{np.shape(theta0)}")
         if n_init is not None and check_int(n_init, "n_init", minimum=1) != arr.shape[0]:
             raise ValueError(f"n_init={n_init} does not match theta0 with {arr.shape[0]} rows")
         n_init = arr.shape[0]

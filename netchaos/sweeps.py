@@ -244,10 +244,14 @@ def _sweep(name, values, base, progress, same_perturbations, checkpoint=None, re
             tags.append([float(v), lo, hi])
     done = {}
     if store is not None:
-        for i, tag in enumerate(tags):
-            out = store.load(i, tag)
-            if out is not None:
-                done[i] = out
+        try:
+            for i, tag in enumerate(tags):
+                out = store.load(i, tag)
+                if out is not None:
+                    done[i] = out
+        except BaseException:
+            store.close()
+            raise
 
     bar = progress_bar(progress, len(chunks), f"{name} sweep", unit="chunk", initial=len(done))
     if bar is not None:
@@ -271,6 +275,8 @@ def _sweep(name, values, base, progress, same_perturbations, checkpoint=None, re
     finally:
         if bar is not None:
             bar.close()
+        if store is not None:
+            store.close()
     nb = len(blocks)
     outs = [_merge_chunks(parts[j * nb:(j + 1) * nb], chunks[j * nb]) for j in range(len(vals))]
 

@@ -12,6 +12,7 @@ from ._validate import (
     as_array,
     check_bool,
     check_int,
+    check_memory,
     check_positive,
     rng_from,
     split_data,
@@ -206,10 +207,13 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     else:
         Xte, yite, yfte = X[:0], yi[:0], yf[:0]
     n_samples = X.shape[0]
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n_samples)
+    _check_size(model, arr.shape[0] if arr.ndim == 2 else 1, steps, every, record,
+                reference is not None, test_metrics, batch_size)
     if batch_size is None:
         batches = np.empty((0, 0), dtype=np.int64)
     else:
-        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n_samples)
         batches = _batches(rng_from(seed), n_samples, batch_size, max(steps, 1))
 
     rows = arr[None] if single else arr
@@ -292,6 +296,21 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
         res.diverged = bool(res.diverged)
         res.diverged_at = int(res.diverged_at)
     return res
+
+
+def _check_size(model, K, steps, every, record, distances, test_metrics, batch_size):
+    """Refuse a run whose recorded arrays cannot fit in memory, before anything is allocated."""
+    T = steps + 1
+    k = K + 8                                     # lane blocks round the ensemble up
+    nbytes = 8 * k * T * (2 + 2 * bool(test_metrics) + 2 * bool(distances))
+    if record == "params":
+        nbytes += 2 * 8 * k * (steps // every + 1) * model.n_params     # kernel array and result
+    if batch_size is not None:
+        nbytes += 8 * max(steps, 1) * int(batch_size)
+    check_memory(nbytes, f"train(steps={steps}, record={record!r}, every={every}) of {K} "
+                 f"trajectories x {model.n_params} parameters",
+                 "record='metrics' or 'final', a larger every, fewer steps per call or fewer "
+                 "trajectories")
 
 
 def _chunk_bounds(steps, n_chunks):

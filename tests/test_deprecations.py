@@ -125,3 +125,4 @@ def test_sweep_fit_and_mle_keywords():
     np.testing.assert_array_equal(old.fits[0.5].exponent, new.fits[0.5].exponent)
     with pytest.raises(TypeError, match="mle_kwargs has an unknown keyword 'bogus'"):
         nc.lr_sweep(model, data, [0.5], 6, 1e-6, mle_kwargs={"bogus": 1}, **kw)
+

@@ -113,3 +113,36 @@ def test_one_and_two_threads_in_subprocesses(reference, tmp_path):
     one, two = nc.load(tmp_path / "t1.npz"), nc.load(tmp_path / "t2.npz")
     assert_identical(one, two, "1 vs 2 threads")
     assert_identical(one, reference, "subprocess vs this process")
+
+
+_BLAS_SCRIPT = """
+import sys
+import numpy as np
+import netchaos as nc
+data = nc.datasets.digits(seed=0)
+model = nc.MLP([64, 256, 10], activation="tanh")             # 19,210 parameters
+theta = model.init(seed=0)
+spec = nc.lyapunov_spectrum(model, data, theta, lr=0.5, steps=10, k=3, seed=0)
+top = nc.sharpness(model, theta, data.X_train, data.y_train, k=2, seed=0)
+sys.stdout.write(spec.exponents.tobytes().hex() + " " + np.asarray(top).tobytes().hex())
+"""
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_blas_threads():
+    """Gram-Schmidt and Lanczos on 19,210-long vectors call BLAS, which splits such products
+    between its threads; netchaos runs them on one BLAS thread, so the bits are the same for
+    any OPENBLAS_NUM_THREADS (1, 2, unset)."""
+    outs = []
+    for threads in ("1", "2", None):
+        env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env.pop("OPENBLAS_NUM_THREADS", None)
+        env.pop("OMP_NUM_THREADS", None)
+        if threads is not None:
+            env["OPENBLAS_NUM_THREADS"] = threads
+        out = subprocess.run([sys.executable, "-c", _BLAS_SCRIPT], env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stderr
+        outs.append(out.stdout)
+    assert outs[0] == outs[1] == outs[2]
+    assert len(outs[0].split()) == 2

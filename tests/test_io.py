@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import struct
 import warnings
 import zipfile
@@ -318,7 +319,8 @@ def test_checkpoint_resume_recomputes_only_missing_chunks(model, iris, tmp_path,
     first = _sweep(model, iris, ck)
     assert_identical(first, full)
     files = sorted(os.listdir(ck))
-    assert files == ["chunk-0000.npz", "chunk-0001.npz", "chunk-0002.npz", "manifest.json"]
+    assert files == [".lock", "chunk-0000.npz", "chunk-0001.npz", "chunk-0002.npz",
+                     "manifest.json"]
     manifest = json.loads((ck / "manifest.json").read_text())
     assert manifest["format"] == "netchaos-checkpoint" and manifest["sweep"] == "lr"
     assert manifest["params"]["seed"] == 5 and len(manifest["fingerprint"]) == 64
@@ -372,20 +374,37 @@ def test_checkpoint_refuses_to_overwrite_or_mix(model, iris, tmp_path):
         _sweep(model, iris, 3)
 
 
-def test_checkpoint_with_a_damaged_chunk_raises_and_keeps_it(model, iris, tmp_path):
+def test_checkpoint_with_a_damaged_chunk_moves_it_aside_and_recomputes(model, iris, tmp_path,
+                                                                      monkeypatch):
+    full = _sweep(model, iris, values=(0.5, 1.0))
     ck = tmp_path / "ck"
     _sweep(model, iris, ck, values=(0.5, 1.0))
     chunk = ck / "chunk-0001.npz"
     data = chunk.read_bytes()
     chunk.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="chunk-0001.npz"):
-        _sweep(model, iris, ck, resume=True, values=(0.5, 1.0))
-    assert chunk.read_bytes() == data[: len(data) // 2]
-    # a chunk of another run copied in
+    count = _Counter(monkeypatch)
+    with pytest.warns(RuntimeWarning, match=r"chunk-0001.npz.*damaged.*moved it to .*\.bad-"):
+        resumed = _sweep(model, iris, ck, resume=True, values=(0.5, 1.0))
+    assert count.values == [1.0]                        # only the damaged chunk is recomputed
+    assert_identical(resumed, full)
+    bad = [f for f in os.listdir(ck) if f.startswith("chunk-0001.npz.bad-")]
+    assert len(bad) == 1 and (ck / bad[0]).read_bytes() == data[: len(data) // 2]
+    assert chunk.read_bytes() != data[: len(data) // 2]  # a good chunk again
+    # an array damaged behind an intact zip directory: the CRC check catches it too
+    raw = bytearray(chunk.read_bytes())
+    i = raw.find(b"NUMPY") + 200
+    raw[i] ^= 0xFF
+    chunk.write_bytes(bytes(raw))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        again = _sweep(model, iris, ck, resume=True, values=(0.5, 1.0))
+    assert_identical(again, full)
+    assert any("damaged" in str(w.message) for w in seen) or chunk.read_bytes() == bytes(raw)
+    # a chunk of another run copied in is refused, with what to do
     other = tmp_path / "other"
     _sweep(model, iris, other, values=(0.5, 1.0), fit_kwargs={"min_window": 6})
     os.replace(other / "chunk-0001.npz", chunk)
-    with pytest.raises(ValueError, match="does not belong to this run"):
+    with pytest.raises(ValueError, match="does not belong to this run.*Move it away"):
         _sweep(model, iris, ck, resume=True, values=(0.5, 1.0))
 
 
@@ -450,3 +469,53 @@ def test_every_local_damage_is_refused_or_harmless(tmp_path):
         check(raw)
         check(good[:i])
     assert outcomes["refused"] > 2 * len(good) and outcomes["identical"] > 0
+
+
+def test_load_refuses_non_regular_files_at_once(tmp_path):
+    """A device or a pipe is refused without reading (/dev/zero would never end)."""
+    for path in ("/dev/zero", "/dev/null"):
+        if os.path.exists(path):
+            with pytest.raises(ValueError, match="not a regular file"):
+                nc.load(path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        nc.load(fifo)
+
+
+def _with_meta(src, dst, text):
+    """A copy of the result file ``src`` whose ``__meta__`` entry holds ``text``."""
+    import io as _io
+    import zipfile
+
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w") as w:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "__meta__.npy":
+                buf = _io.BytesIO()
+                np.save(buf, np.frombuffer(text.encode("utf-8"), dtype=np.uint8))
+                data = buf.getvalue()
+            w.writestr(name, data)
+    return dst
+
+
+def test_crafted_metadata_gives_a_value_error_naming_the_file(tmp_path):
+    src = tmp_path / "mle.npz"
+    nc.save(nc.network_mle(np.array([0.1, 0.2, 0.3]), seed=0), src)
+    meta = json.loads(np.load(src)["__meta__"].tobytes().decode())
+    cases = {}
+    deep = json.dumps(meta).replace('"ci": ', '"ci": ' + '{"__tuple__": [' * 50_000, 1)
+    cases["deep"] = deep                                          # RecursionError in json
+    m = json.loads(json.dumps(meta))
+    m["content"]["fields"]["ci"] = {"__dict__": [[{"a": 1}, 2]]}  # an unhashable key
+    cases["unhashable"] = json.dumps(m)
+    m = json.loads(json.dumps(meta))
+    m["content"] = 5                                              # not the announced type
+    cases["wrong_type"] = json.dumps(m)
+    m = json.loads(json.dumps(meta))
+    m["content"]["fields"]["ci"] = {"__array__": "no-such-entry"}
+    cases["missing_array"] = json.dumps(m)
+    for name, text in cases.items():
+        path = _with_meta(src, tmp_path / f"{name}.npz", text)
+        with pytest.raises(ValueError, match=re.escape(repr(str(path)))):
+            nc.load(path)

@@ -109,3 +109,56 @@ def test_sigkill_midway_then_resume_is_bitwise_identical(tmp_path, monkeypatch, 
         f"kill/resume: resumed run {t_resume:.2f} s ({len(LRS) - n_done} chunks computed), "
         f"uninterrupted run {t_full:.2f} s; results bitwise identical",
     ])
+
+
+@pytest.mark.slow
+def test_second_process_on_a_busy_checkpoint_is_refused_and_nothing_is_lost(tmp_path,
+                                                                           monkeypatch):
+    """Two processes on one checkpoint directory: the second is refused at once with a message
+    naming the first (which goes on undisturbed); the finished directory then resumes to a
+    result bitwise identical to a single uninterrupted run."""
+    ck = str(tmp_path / "checkpoint")
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    args = [sys.executable, "-c", SCRIPT, ck, json.dumps(LRS), json.dumps(KW)]
+    first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while len(_chunks(ck)) < 1:
+            assert first.poll() is None, first.communicate()[1]
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        before = set(os.listdir(ck))
+        second = subprocess.run(args[:-1] + [json.dumps({**KW, "resume": True})], env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert second.returncode != 0 and "finished" not in second.stdout
+        assert f"in use by process {first.pid}" in second.stderr
+        assert "CheckpointInUse" in second.stderr and "Traceback" in second.stderr
+        assert before <= set(os.listdir(ck)) | {f for f in before if f.endswith(".tmp")}
+        out, err = first.communicate(timeout=600)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+    assert first.returncode == 0 and "finished" in out, err
+    assert _chunks(ck) == [f"chunk-{i:04d}.npz" for i in range(len(LRS))]
+
+    computed = []
+    real = sweeps._run_chunk
+    monkeypatch.setattr(sweeps, "_run_chunk", lambda p: computed.append(p["lr"]) or real(p))
+    data, model = nc.datasets.iris(seed=0), nc.MLP([4, 10, 3])
+    resumed = nc.lr_sweep(model, data, LRS, checkpoint=ck, resume=True, **KW)
+    assert computed == []                                   # all of the first run was kept
+    monkeypatch.setattr(sweeps, "_run_chunk", real)
+    assert_identical(resumed, nc.lr_sweep(model, data, LRS, **KW))
+
+
+def test_one_process_cannot_open_a_directory_twice(tmp_path):
+    from netchaos.checkpoint import CheckpointInUse, ChunkStore
+
+    store = ChunkStore(tmp_path / "ck", {"sweep": "x"}, resume=False)
+    with pytest.raises(CheckpointInUse, match="in use by process"):
+        ChunkStore(tmp_path / "ck", {"sweep": "x"}, resume=True)
+    store.close()
+    with ChunkStore(tmp_path / "ck", {"sweep": "x"}, resume=True) as again:
+        assert again.done() == []

@@ -4,17 +4,22 @@ Usage::
 
     netchaos validate [--case NAME ...] [--truth NAME=VALUE ...] [--seed N] [--json PATH]
     netchaos reproduce NAME [--quick] [--out DIR] [--seed N] [--jobs N] [--mnist PATH]
-                            [--no-progress] [--quiet]
+                            [--resume] [--no-progress] [--quiet]
     netchaos list
 
 ``NAME`` is one of orbital, post-training, eos, intermittency, onset, tangent
 or all. ``validate`` exits with status 1 when a case fails; bad arguments give
-status 2 (argparse).
+status 2 (argparse). ``reproduce`` keeps the chunks of its sweeps in ``OUT/NAME/checkpoints``
+as they finish; Ctrl-C (or SIGTERM) stops it with one line saying what was kept and exit status
+130, and ``--resume`` continues: finished experiments are kept, interrupted sweeps reuse their
+chunks, and the numbers are those of an uninterrupted run.
 """
 
 import argparse
 import os
+import signal
 import sys
+import tempfile
 
 __all__ = ["main", "build_parser"]
 
@@ -115,6 +120,9 @@ def build_parser():
                           "results do not depend on it)")
     rep.add_argument("--mnist", metavar="PATH",
                      help="onset: use MNIST from this folder or .npz file instead of digits")
+    rep.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run in OUT: keep finished experiments and "
+                          "reuse the finished chunks of the sweeps")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
     rep.add_argument("--quiet", action="store_true", help="no printed summary")
 
@@ -165,15 +173,43 @@ def _cmd_reproduce(parser, args):
     if args.mnist is not None and args.name not in ("onset", "all"):
         parser.error("--mnist applies to the onset experiment only")
     _set_jobs(parser, args.jobs)
+    _check_out(parser, args.out)
     kw = dict(quick=args.quick, out=args.out, seed=args.seed, progress=not args.no_progress,
-              verbose=not args.quiet)
-    if args.name == "all":
-        reproduce.run_all(mnist=args.mnist, **kw)
-    elif args.name == "onset":
-        reproduce.onset(mnist=args.mnist, **kw)
-    else:
-        reproduce.EXPERIMENTS[args.name](**kw)
+              verbose=not args.quiet, resume=args.resume)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if args.name == "all":
+            reproduce.run_all(mnist=args.mnist, **kw)
+        elif args.name == "onset":
+            reproduce.onset(mnist=args.mnist, **kw)
+        else:
+            reproduce.EXPERIMENTS[args.name](**kw)
+    except KeyboardInterrupt:
+        again = " ".join(["netchaos", "reproduce", args.name, "--out", args.out]
+                         + (["--quick"] if args.quick else []) + ["--seed", str(args.seed)])
+        print(f"\nnetchaos reproduce {args.name}: interrupted. Finished experiments and every "
+              f"finished sweep chunk are kept in {args.out!r}; continue with: {again} --resume",
+              file=sys.stderr, flush=True)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _check_out(parser, out):
+    """``--out`` must be a folder this process can write (created if missing)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"--out {out!r} exists and is not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        parser.error(f"--out {out!r} cannot be written: {exc.strerror or exc}")
 
 
 def _cmd_list():

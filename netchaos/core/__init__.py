@@ -10,7 +10,11 @@ vector type for the register-tiled passes of :mod:`netchaos.core.dense`;
 :mod:`netchaos.core.linalg` holds the Householder QR of the Lyapunov spectra.
 """
 
-from .elementwise import (  # noqa: F401
+from ._cache import choose_cache_dir
+
+CACHE_DIR = choose_cache_dir()   # before the kernels: a read-only install caches elsewhere
+
+from .elementwise import (  # noqa: E402, F401
     ACT_LINEAR,
     ACT_RELU,
     ACT_SIGMOID,
@@ -21,5 +25,5 @@ from .elementwise import (  # noqa: F401
     exp_row,
     expm1_row,
 )
-from .ensemble import eval_blocks, run_block, run_blocks  # noqa: F401
-from .tangent import hvp_blocks, hvp_lanes  # noqa: F401
+from .ensemble import eval_blocks, run_block, run_blocks  # noqa: E402, F401
+from .tangent import hvp_blocks, hvp_lanes  # noqa: E402, F401

@@ -53,6 +53,14 @@ def _class_labels(y, name, X_name, n_rows):
             f"got shape {y.shape}"
         )
     _check_rows(y, name, X_name, n_rows)
+    # labels an int64 cannot hold would wrap around to negative numbers: name the real value
+    limit = 2**31
+    if y.dtype != bool and y.size and np.issubdtype(y.dtype, np.number) \
+            and not np.issubdtype(y.dtype, np.complexfloating):
+        big = float(np.max(y)) if np.issubdtype(y.dtype, np.floating) else int(np.max(y))
+        if np.isfinite(big) and big >= limit:
+            raise ValueError(f"{name} contains the class label {big:g}; labels must be below "
+                             f"{limit:,} (class indices 0 .. n_classes - 1)")
     if y.dtype == bool or np.issubdtype(y.dtype, np.integer):
         return np.ascontiguousarray(y, dtype=np.int64)
     # float labels are accepted if they are whole numbers (e.g. loaded from a text file)

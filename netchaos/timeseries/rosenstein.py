@@ -193,6 +193,9 @@ def rosenstein(series, dim=5, delay=1, theiler=None, max_steps=20, window=None, 
     (True, 0.025, True)
     """
     x = as_series(series, min_len=3, squares=True)
+    if np.ptp(x) == 0:
+        raise ValueError("series is constant: nearest neighbours and their divergence are "
+                         "undefined")
     dim = check_int(dim, "dim", minimum=1)
     delay = check_int(delay, "delay", minimum=1)
     max_steps = check_int(max_steps, "max_steps", minimum=1)

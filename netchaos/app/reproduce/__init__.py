@@ -38,6 +38,10 @@ The computations are those of :mod:`netchaos.protocols`; each experiment module 
 runs them at the published sizes, draws the figures, writes the summary and prints it.
 """
 
+import json
+import os
+
+from ..._version import __version__
 from ._eos import eos
 from ._intermittency import intermittency
 from ._onset import onset
@@ -83,12 +87,42 @@ def run(name, **kwargs):
     return EXPERIMENTS[key](**kwargs)
 
 
-def run_all(quick=False, out="results", seed=0, progress=True, verbose=True, mnist=None):
-    """Run every experiment in turn; returns ``{name: summary}``."""
+def run_all(quick=False, out="results", seed=0, progress=True, verbose=True, mnist=None,
+            resume=False):
+    """Run every experiment in turn; returns ``{name: summary}``.
+
+    With ``resume=True`` an experiment whose ``summary.json`` in ``out`` was written by this
+    version with the same parameters is kept as it is, and the sweeps of an interrupted one
+    continue from their checkpoints.
+    """
     summaries = {}
     for name, func in EXPERIMENTS.items():
-        kw = dict(quick=quick, out=out, seed=seed, progress=progress, verbose=verbose)
+        kw = dict(quick=quick, out=out, seed=seed, progress=progress, verbose=verbose,
+                  resume=resume)
         if name == "onset":
             kw["mnist"] = mnist
+        kept = _finished(name, quick, out, seed) if resume and mnist is None else None
+        if kept is not None:
+            if verbose:
+                print(f"[{name}] kept from the earlier run in {os.path.join(out, name)}",
+                      flush=True)
+            summaries[name] = kept
+            continue
         summaries[name] = func(**kw)
     return summaries
+
+
+def _finished(name, quick, out, seed):
+    """The summary of a finished run of ``name`` with these settings, or None."""
+    path = os.path.join(os.fspath(out), name, "summary.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            summary = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    params = dict(DEFAULTS[name])
+    if quick:
+        params.update(QUICK[name])
+    same = (summary.get("quick") == bool(quick) and summary.get("seed") == seed
+            and summary.get("version") == __version__ and summary.get("params") == plain(params))
+    return summary if same else None

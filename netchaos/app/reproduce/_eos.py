@@ -18,7 +18,8 @@ from .._text import na as _f
 from ._run import PUBLISHED, _iris_setup, _Run, _snap
 
 
-def eos(quick=False, out="results", seed=0, progress=True, verbose=True, **overrides):
+def eos(quick=False, out="results", seed=0, progress=True, verbose=True,
+        resume=False, **overrides):
     """Sensitive dependence at the edge of stability (Danovski et al., Figs. 7-8).
 
     ``n_init`` initial conditions with ``n_pert`` perturbations each, trained
@@ -39,7 +40,7 @@ def eos(quick=False, out="results", seed=0, progress=True, verbose=True, **overr
     """
     from .. import plots  # matplotlib on first use: the CLI starts fast
 
-    run = _Run("eos", quick, out, seed, progress, verbose, overrides)
+    run = _Run("eos", quick, out, seed, progress, verbose, overrides, resume)
     model, data = _iris_setup(run)
     eps_values = sorted({_snap(e) for e in run["eps_values"]} | {_snap(run["eps"])})
     eps_main = _snap(run["eps"])
@@ -48,7 +49,8 @@ def eos(quick=False, out="results", seed=0, progress=True, verbose=True, **overr
     mle_kw = dict(min_r2=run["min_r2"], min_exponent=run["min_exponent"])
     sweep = eps_sweep(model, data, run["lr"], run["steps"], eps_values, n_init=run["n_init"],
                       n_pert=run["n_pert"], seed=subseed(run.seed, 0), mle_kwargs=mle_kw,
-                      progress=run.progress)
+                      progress=run.progress, checkpoint=run.checkpoint("eps"),
+                      resume=run.resume)
     ens = sweep.results[eps_main]
     fl = sweep.fits[eps_main]
     mle = sweep.mles[eps_main]

@@ -9,7 +9,8 @@ from .._text import na as _f
 from ._run import _iris_setup, _Run
 
 
-def intermittency(quick=False, out="results", seed=0, progress=True, verbose=True, **overrides):
+def intermittency(quick=False, out="results", seed=0, progress=True, verbose=True,
+                  resume=False, **overrides):
     """Intermittency at a very large learning rate (Danovski et al., Figs. 9-11).
 
     ``n_init`` networks are trained ``steps`` steps at lr = 5. For the loss
@@ -37,7 +38,7 @@ def intermittency(quick=False, out="results", seed=0, progress=True, verbose=Tru
     """
     from .. import plots  # matplotlib on first use: the CLI starts fast
 
-    run = _Run("intermittency", quick, out, seed, progress, verbose, overrides)
+    run = _Run("intermittency", quick, out, seed, progress, verbose, overrides, resume)
     model, data = _iris_setup(run)
     n_init, steps, burn = run["n_init"], run["steps"], run["burn_in"]
     if burn >= steps:

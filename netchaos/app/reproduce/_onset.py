@@ -33,7 +33,7 @@ def _onset_data(run, mnist):
 
 
 def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist=None,
-          **overrides):
+          resume=False, **overrides):
     """Onset of chaos and training time against the learning rate (Jiménez-González et al.).
 
     An MLP with tanh hidden layer(s), N(0, 1) weights and zero biases is
@@ -58,7 +58,7 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
     """
     from .. import plots  # matplotlib on first use: the CLI starts fast
 
-    run = _Run("onset", quick, out, seed, progress, verbose, overrides)
+    run = _Run("onset", quick, out, seed, progress, verbose, overrides, resume)
     data, dname = _onset_data(run, mnist)
     sizes = [int(data.X_train.shape[1])] + [int(h) for h in run["hidden"]] + [10]
     model = MLP(sizes, activation=run["activation"], loss="cross_entropy")
@@ -68,7 +68,8 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
             f"{run['n_init']} ICs x {run['n_pert']} perturbations, {run['steps']} steps")
     sweep = lr_sweep(model, data, lrs, run["steps"], run["eps"], n_init=run["n_init"],
                      n_pert=run["n_pert"], seed=subseed(run.seed, 0), test_metrics=True,
-                     progress=run.progress)
+                     progress=run.progress, checkpoint=run.checkpoint("lr"),
+                      resume=run.resume)
     target = float(run["accuracy_target"])
     tab = onset_table(sweep, target)
     tau_arr, rho_arr, rch = tab["tau_median"], tab["rho"], tab["rho_chaotic"]

@@ -11,7 +11,8 @@ from .._text import na as _f
 from ._run import _iris_setup, _Run, _snap
 
 
-def orbital(quick=False, out="results", seed=0, progress=True, verbose=True, **overrides):
+def orbital(quick=False, out="results", seed=0, progress=True, verbose=True,
+            resume=False, **overrides):
     """Orbital stability at a small learning rate (Danovski et al., Figs. 3-4).
 
     From the same initial conditions, perturbations of several radii eps are
@@ -32,7 +33,7 @@ def orbital(quick=False, out="results", seed=0, progress=True, verbose=True, **o
     """
     from .. import plots  # matplotlib on first use: the CLI starts fast
 
-    run = _Run("orbital", quick, out, seed, progress, verbose, overrides)
+    run = _Run("orbital", quick, out, seed, progress, verbose, overrides, resume)
     model, data = _iris_setup(run)
     eps_values = [_snap(e) for e in run["eps_values"]]
     theta0 = model.init(seed=subseed(run.seed, 0), n=run["n_init"])
@@ -40,7 +41,8 @@ def orbital(quick=False, out="results", seed=0, progress=True, verbose=True, **o
             f"perturbations, {run['steps']} steps at lr={run['lr']}")
     sweep = eps_sweep(model, data, run["lr"], run["steps"], eps_values, n_pert=run["n_pert"],
                       seed=subseed(run.seed, 1), theta0=theta0,
-                      same_perturbations=run["same_perturbations"], progress=run.progress)
+                      same_perturbations=run["same_perturbations"], progress=run.progress,
+                      checkpoint=run.checkpoint("eps"), resume=run.resume)
     o = orbital_spread(sweep, eps_values)
     t = np.arange(run["steps"] + 1)
     n_init = run["n_init"]

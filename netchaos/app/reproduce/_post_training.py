@@ -10,7 +10,8 @@ from .._text import na as _f
 from ._run import _iris_setup, _Run
 
 
-def post_training(quick=False, out="results", seed=0, progress=True, verbose=True, **overrides):
+def post_training(quick=False, out="results", seed=0, progress=True, verbose=True,
+                  resume=False, **overrides):
     """Perturbations of trained networks (Danovski et al., Fig. 6).
 
     References are trained ``start`` steps at lr = 0.01, perturbed by eps and
@@ -25,7 +26,7 @@ def post_training(quick=False, out="results", seed=0, progress=True, verbose=Tru
     """
     from .. import plots  # matplotlib on first use: the CLI starts fast
 
-    run = _Run("post-training", quick, out, seed, progress, verbose, overrides)
+    run = _Run("post-training", quick, out, seed, progress, verbose, overrides, resume)
     model, data = _iris_setup(run)
     run.log(f"training {run['n_init']} networks {run['start']} steps at lr={run['lr']}, "
             f"then {run['n_pert']} perturbations eps={run['eps']:g} for {run['steps']} steps")

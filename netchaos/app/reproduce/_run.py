@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import shutil
 import resource
 import sys
 import time
@@ -129,7 +130,7 @@ def _peak_rss_mb():
 class _Run:
     """Folder, parameters, timing and figure bookkeeping of one experiment run."""
 
-    def __init__(self, name, quick, out, seed, progress, verbose, overrides):
+    def __init__(self, name, quick, out, seed, progress, verbose, overrides, resume=False):
         import netchaos
 
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -149,6 +150,7 @@ class _Run:
         self.params.update(overrides)
         self.folder = os.path.join(os.fspath(out), name)
         os.makedirs(self.folder, exist_ok=True)
+        self.resume = bool(resume)
         self.figures = []
         self.version = netchaos.__version__
         self.t0 = time.perf_counter()
@@ -163,6 +165,17 @@ class _Run:
     def save(self, fig, filename):
         save_figure(fig, os.path.join(self.folder, filename))
         self.figures.append(filename)
+
+    def checkpoint(self, tag):
+        """Checkpoint folder of the sweep ``tag`` (``OUT/NAME/checkpoints/TAG``): its chunks are
+        kept as they finish, so an interrupted run continues with ``resume=True``; without
+        ``resume`` an earlier run's checkpoint is removed first."""
+        path = os.path.join(self.folder, "checkpoints", tag)
+        if not self.resume and os.path.isdir(path):
+            if os.listdir(path) and not os.path.exists(os.path.join(path, "manifest.json")):
+                raise ValueError(f"{path!r} exists and is not a netchaos checkpoint; remove it")
+            shutil.rmtree(path)
+        return path
 
     def finish(self, results, lines):
         import numba
@@ -181,6 +194,8 @@ class _Run:
         summary["peak_rss_mb"] = _peak_rss_mb()
         summary = plain(summary)
         write_json(os.path.join(self.folder, "summary.json"), summary)
+        # the summary and figures hold the results now: the sweeps' chunks are not needed
+        shutil.rmtree(os.path.join(self.folder, "checkpoints"), ignore_errors=True)
         if self.verbose:
             print(f"\n== {self.name}{' (quick)' if self.quick else ''}: "
                   f"{summary['wall_time_s']:.1f} s, results in {self.folder}")

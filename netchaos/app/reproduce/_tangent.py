@@ -19,7 +19,8 @@ from .._text import na as _f
 from ._run import _iris_setup, _Run
 
 
-def tangent(quick=False, out="results", seed=0, progress=True, verbose=True, **overrides):
+def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
+            resume=False, **overrides):
     """Tangent dynamics of the GD map (Sharafi et al. 2024) and a cross-check at lr = 1.
 
     1. Full Lyapunov spectrum (all 83 exponents of the Iris 4-10-3 network) of
@@ -41,7 +42,7 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True, **o
     """
     from .. import plots  # matplotlib on first use: the CLI starts fast
 
-    run = _Run("tangent", quick, out, seed, progress, verbose, overrides)
+    run = _Run("tangent", quick, out, seed, progress, verbose, overrides, resume)
     model, data = _iris_setup(run)
     lr = run["lr"]
 
