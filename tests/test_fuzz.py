@@ -216,7 +216,7 @@ CASES = [
                           [True, 3], (4, 3, 3), [4, 2**64], [4, np.int64(3)], {4: 3}],
                 "activation": ["softmax", "ReLU", "Tanh"], "loss": ["CE", "hinge"]}),
     Case("init", _model_method("init"), dict(seed=0, n=3, scale=1.0, scheme="normal"),
-         extra={"scheme": ["glorot", "he", "xavier", "orthogonal"],
+         extra={"scheme": ["glorot", "he", "xavier", "orthogonal"], "n": [10**13],
                 "seed": [np.random.default_rng(0), np.random.SeedSequence(1)]}),
     Case("loss", _model_method("loss"), dict(theta=THETAS, **XY),
          extra={"y": [Y + 3, -Y, Y.astype(float) + 0.25], "theta": [THETA]},
@@ -245,14 +245,15 @@ CASES = [
                 "reference": [np.array([-1, 0, 0]), np.array([-1, 0, 1]), np.array([0, -1, -1]),
                               np.array([-1, 3, 0]), np.array([-1, 0]), [-1, 0, 0],
                               np.array([-1.0, 0.0, 0.0])],
-                "test_metrics": [True], "every": [3, 100],
+                "test_metrics": [True], "every": [3, 100], "steps": [10**12],
                 "theta0": [THETA, np.vstack([THETA, np.full(P, np.nan)])]},
          names={"test_metrics": ("test_metrics", "X_test", "test")}),
     Case("perturbation_ensemble", nc.perturbation_ensemble,
          dict(ENS, scope="weights", start=0, theta0=None, init_scale=1.0, init_scheme="normal",
               test_metrics=False),
          examples=60,
-         extra={"scope": ["all", "biases"], "start": [3], "theta0": [THETAS, THETA],
+         extra={"scope": ["all", "biases"], "start": [3],
+                "theta0": [THETAS, THETA, np.zeros((0, P))],
                 "init_scheme": ["he", "bogus"], "eps": [0.0]},
          names={"theta0": ("theta0", "n_init"), "n_init": ("n_init", "theta0")}),
     Case("eps_sweep", nc.eps_sweep,
@@ -303,7 +304,8 @@ CASES = [
          dict(step=henon_step, jacobian=henon_jac, x0=np.array([0.1, 0.1]), steps=20, k=2,
               transient=5, seed=0),
          examples=40,
-         extra={"step": [lambda x: x, np.sin, "f"], "jacobian": [lambda x: np.eye(3), np.cos],
+         extra={"step": [lambda x: x, np.sin, "f", lambda x: x * 1j],
+                "jacobian": [lambda x: np.eye(3), np.cos, lambda x: 1j * np.eye(2)],
                 "x0": [[0.1], [0.1, 0.1, 0.1], 0.1]},
          names={"step": ("step", "jacobian", "x0"), "jacobian": ("jacobian", "x0", "step"),
                 "x0": ("x0", "step", "jacobian", "k")}),
@@ -523,3 +525,18 @@ def test_fuzz_load_damaged_files(tmp_path_factory, good_bytes, data):
     path = tmp_path_factory.mktemp("damaged") / "x.npz"
     path.write_bytes(bytes(raw))
     _load_checked(path, _SAVED)
+
+
+@pytest.mark.parametrize("name, arg, value", [
+    ("init", "n", 10**13),                                   # the size check before allocating
+    ("train", "steps", 10**12),
+    ("perturbation_ensemble", "theta0", np.zeros((0, P))),   # no initial condition
+    ("lyapunov_spectrum_map", "step", lambda x: x * 1j),     # complex map values
+    ("lyapunov_spectrum_map", "jacobian", lambda x: 1j * np.eye(2)),
+])
+def test_fuzz_values_of_the_new_checks(name, arg, value):
+    """Each of these values is refused by a ValueError/TypeError naming the argument."""
+    case = next(c for c in CASES if c.name == name)
+    before = CALLS["error"]
+    _call(case, dict(case.base, **{arg: value}), [arg])
+    assert CALLS["error"] == before + 1
