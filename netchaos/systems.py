@@ -91,16 +91,7 @@ class Map:
         """``Df(x)``, shape (n, n) (formed from ``tangent`` when only that was given)."""
         if self._jacobian is None:
             return self.tangent(x, np.eye(x.shape[0]))
-        n = x.shape[0]
-        J = np.asarray(self._jacobian(x))
-        if np.iscomplexobj(J):
-            raise TypeError("jacobian must return real values, got a complex array")
-        J = np.asarray(J, dtype=np.float64)
-        if J.shape != (n, n):
-            if J.size != n * n:
-                raise ValueError(f"jacobian must return an array of shape {(n, n)}, got {J.shape}")
-            J = J.reshape(n, n)
-        return J
+        return _as_state(self._jacobian(x), (x.shape[0], x.shape[0]), "jacobian")
 
     def tangent(self, x, V):
         """``Df(x) V`` for ``V`` of shape (n, k)."""
@@ -312,12 +303,10 @@ def bind(model=None, data=None, theta=None, lr=None, step=None, jacobian=None, x
         start = x0 if x0 is not None else theta
         if start is None:
             raise ValueError("x0 (initial state) is required with a map object")
-        x = as_float_array(start, "x0", ndim=(0, 1), finite=False).reshape(-1)
+        x = _initial_state(start)
         if isinstance(model, GDMap) and x.shape[0] != model.n:
             raise ValueError(f"x0 must have shape ({model.n},) for this model, got {x.shape}")
-        if x.size == 0:
-            raise ValueError("x0 must hold at least one coordinate")
-        return BoundMap(model, x.copy())
+        return BoundMap(model, x)
     neural = model is not None
     generic = step is not None or jacobian is not None or x0 is not None
     if neural and generic:
@@ -352,10 +341,15 @@ def bind(model=None, data=None, theta=None, lr=None, step=None, jacobian=None, x
         raise TypeError("jacobian must be a callable x -> ndarray of shape (n, n) (generic mode)")
     if x0 is None:
         raise ValueError("x0 (initial state) is required with step and jacobian")
+    return BoundMap(Map(step, jacobian), _initial_state(x0))
+
+
+def _initial_state(x0):
+    """``x0`` as a fresh 1-D float64 array of at least one coordinate (non-finite allowed)."""
     x = as_float_array(x0, "x0", ndim=(0, 1), finite=False).reshape(-1)
     if x.size == 0:
         raise ValueError("x0 must hold at least one coordinate")
-    return BoundMap(Map(step, jacobian), x.copy())
+    return x.copy()
 
 
 # ---------------------------------------------------------------------------

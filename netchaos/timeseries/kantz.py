@@ -341,7 +341,6 @@ def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, t
                        surrogate_exponents=surr, tested_exponent=tested, alpha=alpha)
 
 
-renamed_field(KantzResult, "steps", "t")
-
-
+# names of this version's predecessors, kept with a DeprecationWarning
 renamed_field(KantzResult, "fit_range", "window")
+renamed_field(KantzResult, "steps", "t")

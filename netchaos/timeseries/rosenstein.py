@@ -228,10 +228,7 @@ def rosenstein(series, dim=5, delay=1, theiler=None, max_steps=20, window=None, 
                             tested_exponent=tested, alpha=alpha)
 
 
-renamed_field(RosensteinResult, "min_tsep", "theiler")
-
-
+# names of this version's predecessors, kept with a DeprecationWarning
 renamed_field(RosensteinResult, "steps", "t")
-
-
+renamed_field(RosensteinResult, "min_tsep", "theiler")
 renamed_field(RosensteinResult, "fit_range", "window")
