@@ -101,8 +101,12 @@ def plan(n_traj, n_lanes, groups=None):
 
 
 def pack(thetas, slots):
-    """(K, P) rows -> (n_blocks, P, n_lanes) blocks, C-contiguous."""
-    return np.ascontiguousarray(thetas[slots].transpose(0, 2, 1))
+    """(K, P) rows -> (n_blocks, P, n_lanes) blocks, C-contiguous (one block at a time,
+    so that packing needs no more memory than the blocks)."""
+    out = np.empty((slots.shape[0], thetas.shape[1], slots.shape[1]))
+    for b in range(slots.shape[0]):
+        out[b] = thetas[slots[b]].T
+    return out
 
 
 def unpack(blocks, where):

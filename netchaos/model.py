@@ -244,11 +244,30 @@ class MLP:
         scheme = check_choice(scheme, "scheme", INIT_SCHEMES)
         scale = check_positive(scale, "scale", allow_zero=True)
         m = 1 if n is None else check_int(n, "n", minimum=1)
+        theta = self._init_rows(rng, m, (0, m), scale, scheme)
+        return theta[0] if n is None else theta
+
+    def _init_rows(self, rng, n, rows, scale=1.0, scheme="normal"):
+        """Rows ``lo .. hi - 1`` of ``init(rng, n, scale, scheme)``, drawing no more.
+
+        The draws of the rows outside ``rows = (lo, hi)`` are made in pieces of at
+        most about 8 MiB and dropped, so the random stream advances exactly as for
+        the whole ensemble and memory is that of the rows asked for: one chunk of
+        a sweep holds its own initial conditions, not its ensemble's. Arguments
+        are checked by :meth:`init`, which calls this with ``rows = (0, n)``.
+
+        Returns
+        -------
+        theta : ndarray of shape (hi - lo, n_params)
+        """
+        lo, hi = rows
         # theta plus the largest block of normal draws
-        check_memory(8 * m * self.n_params * 2, f"MLP.init(n={m}) with {self.n_params} parameters",
+        check_memory(8 * (hi - lo) * self.n_params * 2,
+                     f"MLP.init(n={hi - lo}) with {self.n_params} parameters",
                      "ask for fewer initial conditions at a time")
-        theta = np.zeros((m, self.n_params))
-        for k in range(len(self.sizes) - 1):
+        theta = np.zeros((hi - lo, self.n_params))
+        last = len(self.sizes) - 2
+        for k in range(last + 1):
             n_in, n_out = self.sizes[k], self.sizes[k + 1]
             if scheme == "normal":
                 std = scale
@@ -256,12 +275,16 @@ class MLP:
                 std = scale * np.sqrt(2.0 / (n_in + n_out))
             else:
                 std = scale * np.sqrt(2.0 / n_in)
+            q = n_in * n_out
+            _skip_normal(rng, lo, q)
             sl = slice(self._w_off[k], self._b_off[k])
             with np.errstate(over="ignore"):
-                theta[:, sl] = std * rng.standard_normal((m, n_in * n_out))
+                theta[:, sl] = std * rng.standard_normal((hi - lo, q))
+            if k < last:               # the next layer's draws follow all n rows of this one
+                _skip_normal(rng, n - hi, q)
         if not np.all(np.isfinite(theta)):
             raise ValueError(f"scale={scale} makes initial weights overflow to inf")
-        return theta[0] if n is None else theta
+        return theta
 
     # ------------------------------------------------------------- validation
     def _check_theta(self, theta, allow_ensemble=True, name="theta"):
@@ -677,3 +700,12 @@ def _num_threads():
     import numba
 
     return numba.get_num_threads()
+
+
+def _skip_normal(rng, rows, q, piece_bytes=2**23):
+    """Advance ``rng`` past ``rows * q`` standard normal draws, in pieces of bounded size."""
+    per = max(1, piece_bytes // (8 * q))
+    while rows > 0:
+        r = min(rows, per)
+        rng.standard_normal((r, q))
+        rows -= r

@@ -153,8 +153,8 @@ def ensemble_block(model, data, lr, steps, eps, n_init, n_pert, entropy, pert_ke
     P = model.n_params
     lo, hi = (0, n_init) if block is None else block
     if theta0 is None:
-        theta_init = model.init(stream(entropy, INIT_STREAM), n=n_init, scale=init_scale,
-                                scheme=init_scheme)[lo:hi].copy()
+        theta_init = model._init_rows(stream(entropy, INIT_STREAM), n_init, (lo, hi), init_scale,
+                                      init_scheme)
     else:
         theta_init = np.array(theta0[lo:hi], dtype=np.float64, copy=True)
 
@@ -169,24 +169,16 @@ def ensemble_block(model, data, lr, steps, eps, n_init, n_pert, entropy, pert_ke
     # perturbations: eps * U(-1, 1) so the same stream gives the same directions for any eps
     rng = stream(entropy, PERT_STREAM, pert_key)
     mask = np.ones(P, dtype=bool) if scope == "all" else np.asarray(model.weight_mask, dtype=bool)
-    unit = np.zeros((n_init, n_pert, P))
-    unit[:, :, mask] = rng.uniform(-1.0, 1.0, size=(n_init, n_pert, int(mask.sum())))
-    unit = unit[lo:hi]
-    n_init = hi - lo
-    perturbed = theta_start[:, None, :] + eps * unit
-    delta = perturbed - theta_start[:, None, :]  # realised in float64
-
     G = 1 + n_pert
-    stacked = np.empty((n_init, G, P))
-    stacked[:, 0] = theta_start
-    stacked[:, 1:] = perturbed
-    stacked = stacked.reshape(n_init * G, P)
-    reference = np.full((n_init, G), -1, dtype=np.int64)
-    reference[:, 1:] = (np.arange(n_init) * G)[:, None]
+    reference = np.full((hi - lo, G), -1, dtype=np.int64)
+    reference[:, 1:] = (np.arange(hi - lo) * G)[:, None]
     reference = reference.ravel()
-
-    res = train(model, data, stacked, lr, steps, record="metrics", reference=reference,
-                test_metrics=test_metrics, progress=progress)
+    delta = np.empty((hi - lo, n_pert, P))
+    # the stacked states go to train as a temporary, which it frees once they are packed
+    res = train(model, data, _stacked_states(theta_start, eps, rng, mask, lo, n_pert, delta),
+                lr, steps, record="metrics", reference=reference, test_metrics=test_metrics,
+                progress=progress)
+    n_init = hi - lo
     T = steps + 1
     full = record == "all"
     d1 = res.distance_l1.reshape(n_init, G, T)[:, 1:].copy()
@@ -216,11 +208,36 @@ def ensemble_block(model, data, lr, steps, eps, n_init, n_pert, entropy, pert_ke
         test_loss=test_loss, test_accuracy=test_acc,
         diverged=diverged, diverged_at=diverged_at, start_diverged=start_diverged,
         theta_init=theta_init, theta_start=theta_start, delta=delta,
-        theta_final=np.asarray(res.theta).reshape(n_init, G, P).copy(),
+        theta_final=np.asarray(res.theta).reshape(n_init, G, P),
         lr=lr, eps=eps, steps=steps, n_init=n_init, n_pert=n_pert, seed=entropy,
         scope=scope, start=start, init_scale=init_scale, init_scheme=init_scheme,
         record=record,
     )
+
+
+def _stacked_states(theta_start, eps, rng, mask, lo, n_pert, delta):
+    """The (b * (1 + n_pert), P) states of references ``theta_start`` and their copies.
+
+    The draws are those of the whole ensemble's ``(n_init, n_pert, n_mask)``
+    uniform array: the ``lo`` initial conditions before the block are skipped
+    in pieces and the block's are drawn one initial condition at a time, so
+    memory is bounded by the block. ``delta`` (shape (b, n_pert, P)) receives
+    the perturbations as realised in float64.
+    """
+    b, P = theta_start.shape
+    m = int(mask.sum())
+    skip, per = lo * n_pert * m, max(1, 2**20)
+    while skip > 0:
+        rng.uniform(-1.0, 1.0, size=min(skip, per))
+        skip -= per
+    stacked = np.empty((b, 1 + n_pert, P))
+    unit = np.zeros((n_pert, P))
+    for i in range(b):
+        unit[:, mask] = rng.uniform(-1.0, 1.0, size=(n_pert, m))
+        stacked[i, 0] = theta_start[i]
+        np.add(theta_start[i], eps * unit, out=stacked[i, 1:])
+        np.subtract(stacked[i, 1:], theta_start[i], out=delta[i])
+    return stacked.reshape(b * (1 + n_pert), P)
 
 
 def check_ensemble_args(model, lr, steps, eps, n_init, n_pert, scope, start, theta0, init_scale):

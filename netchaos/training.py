@@ -229,6 +229,9 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
         slots, where = _blocks.plan(K, lanes)
     lanes = slots.shape[1]
     blocks = _blocks.pack(rows, slots)
+    # the packed blocks are the state from here on: drop the references to theta0, so
+    # that a caller passing a temporary (as perturbation_ensemble does) frees it now
+    del theta0, arr, rows
     nb = blocks.shape[0]
     # reference lane of every slot (padding slots have no reference)
     ref_lane = np.full((nb, lanes), -1, dtype=np.int64)

@@ -51,3 +51,52 @@ def test_size_checks_refuse_before_allocating_under_an_address_space_cap():
     assert train.startswith("ValueError: train(steps=1000000000, record='params'")
     assert "available" in train
     assert small == "small run: (3, 21, 83)"
+
+
+def test_init_rows_are_the_rows_of_the_whole_draw():
+    """A block of initial conditions is drawn without the others, bit for bit the same."""
+    import numpy as np
+
+    import netchaos as nc
+
+    model = nc.MLP([5, 7, 4, 3], activation="tanh")
+    for scheme in ("normal", "glorot", "he"):
+        whole = model.init(np.random.default_rng(8), n=9, scale=0.7, scheme=scheme)
+        for lo, hi in ((0, 9), (0, 1), (3, 5), (8, 9)):
+            rows = model._init_rows(np.random.default_rng(8), 9, (lo, hi), 0.7, scheme)
+            assert rows.tobytes() == whole[lo:hi].tobytes()
+
+
+def test_a_sweep_chunk_allocates_for_its_own_initial_conditions_only():
+    """The peak of one chunk (2 initial conditions) does not grow with the ensemble's n_init:
+    neither the initial conditions nor the perturbations of the other chunks are drawn into
+    memory (numpy's allocations, traced by tracemalloc)."""
+    import tracemalloc
+
+    import numpy as np
+
+    import netchaos as nc
+    from netchaos import sweeps
+
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal((20, 64)), rng.integers(0, 10, 20))
+    model = nc.MLP([64, 256, 10], activation="tanh")           # 19,210 parameters
+
+    def peak(n_init):
+        params = dict(model=model, data=data, lr=0.1, steps=2, eps=1e-8, n_init=n_init,
+                      n_pert=5, seed=12345, pert_key=0, scope="weights", start=0, theta0=None,
+                      init_scale=1.0, init_scheme="normal", test_metrics=False,
+                      record="distances", fit={}, block=(0, 2))
+        sweeps._run_chunk(params)                               # compiled before tracing
+        tracemalloc.start()
+        try:
+            out = sweeps._run_chunk(params)
+            assert out["ensemble"].distances.shape == (2, 5, 3)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small = peak(2)
+    large = peak(200)    # drawing the whole ensemble would take 150 MB more
+    state = 8 * 2 * 6 * model.n_params
+    assert large < small + state, (small, large, state)
