@@ -28,10 +28,19 @@
 # - the distance $d(t) = \sum_i |\theta_i(t) - \theta'_i(t)|$ between a trajectory and a
 #   perturbed copy is not monotone — it grows, shrinks and grows again;
 # - the curves $d(t)/d(0)$ are nearly the same for every perturbation radius
-#   $\epsilon$ from $10^{-2}$ down to $10^{-14}$: no radius is small enough for the orbits
-#   to stay confined (lack of orbital stability), yet there is no exponential divergence;
+#   $\epsilon$ from $10^{-2}$ down to $10^{-14}$, and there is no exponential divergence;
+#   the paper reads this as a lack of orbital stability;
 # - over long runs the distance keeps growing slowly, while the weights move nearly in
 #   straight lines and only a few weights matter for the loss.
+#
+# What the numbers below show is more precise than "stable" or "unstable": curves that
+# collapse over $\epsilon$ mean the perturbation evolves *linearly*, $d(t) \propto
+# \epsilon$; and the growth is bounded and slow — $d(T)/d(0)$ between about 1.1 and 1.6
+# over 3,000–20,000 steps, roughly like a power $t^{0.2}$ late in the run, the signature of
+# shear along a flat valley rather than of exponential separation. That is *marginal*
+# (neutral) stability: nearby orbits neither converge to each other (no asymptotic
+# stability) nor separate exponentially (no chaos). Whether they stay within a bound
+# forever is beyond what a finite run can show.
 #
 # Protocol: perturbations $\delta$ i.i.d. uniform in $(-\epsilon, \epsilon)$ on the weight
 # matrices (not the biases), 5 perturbed copies per initial condition.
@@ -97,8 +106,9 @@ assert np.all((down > 0.05) & (down < 0.95)), "d(t) must be non-monotone"
 assert np.all(growth < 3.0), "no exponential divergence: less than 3x in 3000 steps"
 
 # %% [markdown]
-# For comparison: at $\eta = 1$ (notebook 4) the distance grows by a factor $e^{0.33}$
-# *per step*; here it changes by tens of percent over thousands of steps.
+# For comparison: at $\eta = 1$ (notebook 4) the distance grows by a factor of about
+# $e^{0.3}$ *per step* over its exponential phase; here it changes by tens of percent over
+# thousands of steps.
 #
 # ## Long runs: slow divergence and the weight norm
 #
@@ -130,7 +140,11 @@ print(f"d(T)/d(0) = {d_long[-1] / d_long[0]:.2f}; weight norm {w_norm[0]:.1f} ->
 assert np.all(np.diff(run.loss) <= 0)
 assert w_norm[-1] > 1.2 * w_norm[0], "the weights must move outwards"
 assert np.mean(np.diff(half) < 0) < 0.05, "late in training the distance grows monotonically"
-assert 1.0 < d_long[-1] / d_long[0] < 5.0, "and slowly"
+assert 1.0 < d_long[-1] / d_long[0] < 2.0, "and slowly: bounded, neutral growth"
+late_t = np.arange(long_steps // 2, long_steps + 1)
+power = np.polyfit(np.log(late_t), np.log(half), 1)[0]
+print(f"late growth d ~ t^{power:.2f}")
+assert 0 < power < 0.5, "sub-linear growth, far from exponential"
 
 # %% [markdown]
 # ## Which weights move, and which matter?
@@ -176,6 +190,11 @@ assert top10 > 0.5, "a few weights carry most of the importance"
 # Most weights barely matter: the trained network sits in a region that is flat along many
 # directions, where nearby trajectories can drift apart without paying any loss. Notebook 3
 # looks at that flatness through the tangent map.
+#
+# **Takeaway.** At $\eta = 0.01$ the loss falls at every step, yet nearby trajectories do
+# not converge to each other: the perturbation evolves linearly (the same $d(t)/d(0)$ for
+# twelve decades of $\epsilon$) and grows slowly and sub-exponentially, as shear along a
+# flat region — marginal stability, neither asymptotic stability nor chaos.
 #
 # ## Explore
 #
