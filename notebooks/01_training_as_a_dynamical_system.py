@@ -27,7 +27,7 @@
 #
 # Everything in the following notebooks is a view of this map: its orbits (training runs),
 # how nearby orbits separate (Danovski, Soriano & Lacasa 2024), and its Jacobian
-# (Sharafi, Martin & Hallerberg 2024).
+# (Sharafi, Martin & Hallerberg, Phys. Rev. E 111, 054208, 2025).
 #
 # The reference system of Danovski et al.: Iris (120 training / 30 test samples, raw
 # features), a 4-10-3 network with a sigmoid hidden layer, softmax output and cross-entropy
@@ -113,8 +113,9 @@ assert rel < 1e-6
 # %% [markdown]
 # Along an eigenvector of $H$ with eigenvalue $h_i$ the tangent map multiplies a perturbation
 # by $1 - \eta h_i$: it is stretched when $|1 - \eta h_i| > 1$ (negative curvature, or
-# $\eta h_i > 2$ — the classical stability limit of gradient descent on a quadratic) and
-# shrunk otherwise. At the initial condition:
+# $\eta h_i > 2$ — the classical stability limit of gradient descent on a quadratic, where
+# the multiplier $1 - \eta h$ crosses $-1$: a flip, or period-doubling, bifurcation of the
+# GD fixed point) and shrunk otherwise. At the initial condition:
 
 # %%
 hess_eigs = np.linalg.eigvalsh(model.hessian(theta0, X, y))
@@ -123,6 +124,8 @@ plots.plot_tangent_eigenvalues(hess_eigs, lrs, title="tangent map at the initial
 # %%
 mu = np.abs(1 - np.outer(lrs, hess_eigs))
 print("largest |1 - lr h|:", np.round(mu.max(axis=1), 3))
+print(f"h_max = {hess_eigs.max():.3f}, so 2 / h_max = {2 / hess_eigs.max():.3f} at the "
+      "initial condition")
 assert mu[0].max() < 1.05, "lr = 0.01: every direction is nearly neutral"
 assert mu[2].max() > 10, "lr = 5: some directions are stretched more than tenfold per step"
 
@@ -217,8 +220,8 @@ widgets.training_explorer(model, data, lr=1.0, steps=500)
 #   accumulation point of period doubling, $r \approx 3.5699$). What happens in the window
 #   near $r = 3.83$?
 # - In the training explorer, slide $\eta$ from 0.01 upwards: at which learning rate does
-#   the loss first go up during training? Compare with $2 / h_{\max}$ from the tangent-map
-#   figure.
+#   the loss first go up during training? Compare with the $2 / h_{\max}$ printed under the
+#   tangent-map figure — and remember that $h_{\max}$ changes along the run.
 # - Replace the sigmoid by `activation="tanh"` and repeat the three-regime figure. Which
 #   regimes survive?
 # - Compute the whole spectrum of the network (`k=None`, 83 exponents) at $\eta = 1$. How
