@@ -315,6 +315,7 @@ def surrogate_test(observed, x, kind, n_surrogates, rng, analyse, alpha, progres
     # a surrogate without a usable curve counts against the data (conservative)
     exceed = int(np.sum(~(surr < tested)))
     p = (1 + exceed) / (n_surrogates + 1)
-    upper = float(np.quantile(np.where(np.isfinite(surr), surr, np.inf), 1.0 - alpha))
+    upper = float(np.quantile(np.where(np.isfinite(surr), surr, np.inf), 1.0 - alpha,
+                              method="higher"))
     significant = bool(p < alpha and observed > 0 and tested > 0 and tested > upper)
     return p, significant, surr, tested
