@@ -89,47 +89,59 @@ def count_neighbours(x, dim, delay, eps, theiler, heads, nxt, points, out):
 
 
 @njit(cache=True)
-def kantz_sums(x, dim, delay, eps, theiler, max_steps, last_only, floor, heads, nxt, refs,
-               total, n_ref):
+def kantz_sums(x, dim, delay, eps, theiler, offsets, last_only, tiny, heads, nxt, refs,
+               total, n_valid, n_ref, rejected):
     """Kantz's stretching sums over the reference points ``refs``.
 
     For a reference point i, ``U_e(i)`` are the j with ``|i - j| > theiler``
-    and max-norm distance ``|s_i - s_j| <= eps[e]``. For every radius with a
-    non-empty ``U_e(i)`` and dt = 0 .. max_steps,
-    ``ln(max(mean_{j in U_e(i)} dist(i, j, dt), floor))`` is added to
-    ``total[e, dt]`` and ``n_ref[e]`` counts i once. ``dist`` is the
-    Euclidean distance of the delay vectors ``s_{i+dt}``, ``s_{j+dt}``, or with
-    ``last_only`` the distance of their last coordinates.
+    and max-norm distance ``tiny < |s_i - s_j| <= eps[e]`` (pairs at or below
+    ``tiny`` are rounding-level copies and never seed a curve). For every
+    radius with a non-empty ``U_e(i)``, ``n_ref[e]`` counts i once, and for
+    every time offset ``dt = offsets[k]`` the mean of the non-zero distances
+    ``dist(i, j, dt)``, j in ``U_e(i)``, enters as
+    ``total[e, k] += ln(mean)``, ``n_valid[e, k] += 1`` (offsets at which every
+    distance is exactly zero are skipped). ``dist`` is the Euclidean distance
+    of the delay vectors ``s_{i+dt}``, ``s_{j+dt}``, or with ``last_only`` the
+    distance of their last coordinates.
 
     Parameters
     ----------
     x : float64 array of shape (n,)
-    dim, delay, theiler, max_steps : int
+    dim, delay, theiler : int
     eps : float64 array of shape (n_eps,), ascending
+    offsets : int64 array of shape (n_t,), ascending, >= 0
     last_only : bool
-    floor : float
+    tiny : float
+        Rounding-level distance, >= 0.
     heads, nxt : int64 arrays
         Grid of side ``eps[-1]`` from :func:`fill_boxes`, over the vectors
-        0 .. n_use - 1 with ``n_use + (dim - 1) * delay + max_steps <= n``.
+        0 .. n_use - 1 with ``n_use + (dim - 1) * delay + offsets[-1] <= n``.
     refs : int64 array of shape (n_refs,)
-    total : float64 array of shape (n_eps, max_steps + 1), updated in place
+    total : float64 array of shape (n_eps, n_t), updated in place
+    n_valid : int64 array of shape (n_eps, n_t), updated in place
     n_ref : int64 array of shape (n_eps,), updated in place
+    rejected : int64 array of shape (2,), updated in place
+        Pairs within ``eps[-1]`` left out: ``[0]`` inside the Theiler window,
+        ``[1]`` at rounding-level distance.
     """
     n_boxes = heads.shape[0]
     n_eps = eps.shape[0]
-    n_steps = max_steps + 1
+    n_t = offsets.shape[0]
     span = (dim - 1) * delay
     eps_max = eps[n_eps - 1]
     vmin = x[0]
     for i in range(x.shape[0]):
         if x[i] < vmin:
             vmin = x[i]
-    sums = np.zeros((n_eps, n_steps))
+    sums = np.zeros((n_eps, n_t))
+    nonzero = np.zeros((n_eps, n_t), dtype=np.int64)
     counts = np.zeros(n_eps, dtype=np.int64)
-    acc = np.zeros(n_steps)
+    acc = np.zeros(n_t)
+    acc_n = np.zeros(n_t, dtype=np.int64)
     for p in range(refs.shape[0]):
         i = refs[p]
         sums[:, :] = 0.0
+        nonzero[:, :] = 0
         counts[:] = 0
         k0 = _box_index(x[i], vmin, eps_max, n_boxes)
         k1 = _box_index(x[i + span], vmin, eps_max, n_boxes)
@@ -137,37 +149,46 @@ def kantz_sums(x, dim, delay, eps, theiler, max_steps, last_only, floor, heads, 
             for d1 in range(-1, 2):
                 j = heads[(k0 + d0 + n_boxes) % n_boxes, (k1 + d1 + n_boxes) % n_boxes]
                 while j >= 0:
-                    if abs(i - j) > theiler:
-                        dd = _max_dist(x, i, j, dim, delay)
-                        if dd <= eps_max:
+                    dd = _max_dist(x, i, j, dim, delay)
+                    if dd <= eps_max:
+                        if abs(i - j) <= theiler:
+                            if i != j:
+                                rejected[0] += 1
+                        elif dd <= tiny:
+                            rejected[1] += 1
+                        else:
                             e = 0
                             while dd > eps[e]:
                                 e += 1
                             counts[e] += 1
-                            for t in range(n_steps):
+                            for k in range(n_t):
+                                t = offsets[k]
                                 if last_only:
                                     dist = abs(x[i + t + span] - x[j + t + span])
                                 else:
                                     s = 0.0
-                                    for k in range(dim):
-                                        d = x[i + t + k * delay] - x[j + t + k * delay]
+                                    for q in range(dim):
+                                        d = x[i + t + q * delay] - x[j + t + q * delay]
                                         s += d * d
                                     dist = np.sqrt(s)
-                                sums[e, t] += dist
+                                if dist > 0.0:
+                                    sums[e, k] += dist
+                                    nonzero[e, k] += 1
                     j = nxt[j]
         # neighbours within eps[e] are those of the bins 0 .. e
         c = 0
-        for t in range(n_steps):
-            acc[t] = 0.0
+        for k in range(n_t):
+            acc[k] = 0.0
+            acc_n[k] = 0
         for e in range(n_eps):
             c += counts[e]
-            for t in range(n_steps):
-                acc[t] += sums[e, t]
+            for k in range(n_t):
+                acc[k] += sums[e, k]
+                acc_n[k] += nonzero[e, k]
             if c == 0:
                 continue
             n_ref[e] += 1
-            for t in range(n_steps):
-                m = acc[t] / c
-                if m < floor:
-                    m = floor
-                total[e, t] += np.log(m)
+            for k in range(n_t):
+                if acc_n[k] > 0:
+                    total[e, k] += np.log(acc[k] / acc_n[k])
+                    n_valid[e, k] += 1

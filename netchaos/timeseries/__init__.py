@@ -15,6 +15,7 @@ All functions take a 1-D float series, reject non-finite values and series too
 short for the requested embedding or window, and return small result objects.
 """
 
+from ._common import REASONS
 from .acf import ACFResult, acf, delay_embed
 from .kantz import KantzResult, kantz
 from .laminar import (
@@ -26,6 +27,7 @@ from .laminar import (
 )
 from .rosenstein import RosensteinResult, rosenstein
 
-__all__ = ["ACFResult", "KantzResult", "LaminarLengthStats", "LaminarResult", "RosensteinResult",
+__all__ = ["ACFResult", "KantzResult", "LaminarLengthStats", "LaminarResult", "REASONS",
+           "RosensteinResult",
            "acf", "delay_embed", "dominant_period", "kantz", "laminar_length_stats",
            "laminar_phases", "rosenstein"]

@@ -20,12 +20,34 @@ KANTZ_BOXES = 512
 KANTZ_MIN_REFS = 10
 
 
-#: automatic fit: windows start at one of these steps ...
-FIT_STARTS = (1, 2, 3)
-
-
-#: ... and hold at least this many points
+#: automatic fit: windows hold at least this many curve points ...
 FIT_MIN_POINTS = 5
+
+
+#: ... and at least this fraction of the points before saturation
+FIT_MIN_FRACTION = 1 / 3
+
+
+#: the curve has saturated once it is within this fraction of its rise from its top
+FIT_SATURATION = 0.1
+
+
+#: default curves hold at most this many points after t = 0 (longer ones are strided)
+MAX_CURVE_POINTS = 50
+
+
+#: why an exponent (or a p-value) is NaN: reason code -> explanation
+REASONS = {
+    "theiler_window": "every neighbour of every reference point lies inside the Theiler window "
+                      "(give a smaller theiler, or a longer series)",
+    "rounding_level": "the only neighbours are rounding-level copies (an exactly repeating "
+                      "series): nothing diverges",
+    "no_neighbours": "no reference point has a neighbour within eps (give larger eps)",
+    "too_few_references": "fewer than 10 reference points have neighbours in every "
+                          "(dims, eps) cell",
+    "zero_distances": "at some time offset of the fit window every distance is exactly zero",
+    "no_surrogates": "n_surrogates=0: no surrogate test was run",
+}
 
 
 SURROGATES = {"shuffle": "shuffle", "permutation": "shuffle", "phase": "phase",
@@ -69,9 +91,61 @@ def check_dims(dims):
     return np.array(sorted({check_int(m, "dims", minimum=1) for m in values}), dtype=np.int64)
 
 
-def resolution(x):
-    """Smallest meaningful distance for the values of ``x`` (floor inside logarithms)."""
-    return float(4.0 * np.spacing(max(float(np.max(np.abs(x))), np.finfo(float).tiny)))
+def rounding_scale(x):
+    """Distance at or below which two delay vectors are rounding-level copies of each other.
+
+    ``delta = max(sqrt(u) * std(x), 64 * u * max|x|)`` with ``u`` the unit
+    roundoff of the data's precision: ``2**-24`` when every value is exactly
+    a float32 number (data recorded in float32), else ``2**-53``. See the
+    Notes of :func:`~netchaos.timeseries.kantz`.
+    """
+    u = 2.0 ** -24 if np.array_equal(x.astype(np.float32).astype(np.float64), x) else 2.0 ** -53
+    return float(max(np.sqrt(u) * float(np.std(x)), 64.0 * u * float(np.max(np.abs(x)))))
+
+
+def check_surrogates(n_surrogates, alpha):
+    """Checked ``(n_surrogates, alpha)``: 0 (no test) or enough surrogates to reach p < alpha."""
+    n_surrogates = check_int(n_surrogates, "n_surrogates", minimum=0)
+    alpha = check_alpha(alpha)
+    if n_surrogates and not 1.0 / (n_surrogates + 1) < alpha:
+        need = int(np.floor(1.0 / alpha))
+        raise ValueError(f"n_surrogates={n_surrogates} can never give a p-value below "
+                         f"alpha={alpha:g}: the smallest attainable p-value is "
+                         f"1 / (n_surrogates + 1) = {1.0 / (n_surrogates + 1):.3g}; use "
+                         f"n_surrogates >= {need} (or 0 for no test), or a larger alpha")
+    return n_surrogates, alpha
+
+
+def check_dt(dt):
+    """The sampling interval: a finite float > 0."""
+    dt = check_positive(dt, "dt")
+    if not np.isfinite(dt):
+        raise ValueError(f"dt must be finite, got {dt}")
+    return float(dt)
+
+
+def embedding_defaults(x, delay, max_steps, theiler, span_dims):
+    """``(delay, max_steps, theiler, stride, mean period)`` with the automatic rules filled in.
+
+    ``span_dims`` is the largest embedding dimension. With P the mean period
+    (samples): theiler = P; delay = max(1, round(P / 10)); max_steps = the
+    largest of 20 and 2 P that the series can hold (it needs
+    ``(m - 1) delay + max_steps + 2 theiler + 20`` points); the curve is
+    evaluated every ``stride = ceil(max_steps / 50)`` samples when max_steps
+    is automatic, else every sample.
+    """
+    period = mean_period(x)
+    theiler = period if theiler is None else check_int(theiler, "theiler", minimum=0)
+    delay = max(1, int(round(period / 10))) if delay is None else check_int(delay, "delay",
+                                                                                minimum=1)
+    if max_steps is None:
+        room = x.size - (span_dims - 1) * delay - 2 * theiler - 20
+        max_steps = int(max(20, min(2 * period, room)))
+        stride = int(np.ceil(max_steps / MAX_CURVE_POINTS))
+    else:
+        max_steps = check_int(max_steps, "max_steps", minimum=1)
+        stride = 1
+    return delay, max_steps, theiler, stride, period
 
 
 def embed(x, dim, delay):
@@ -94,46 +168,82 @@ def mean_period(x):
 
 
 def auto_fit(curve):
-    """Fit window of the automatic rule: best R^2 over windows starting at 1, 2 or 3, >= 5 points."""
+    """Fit window of the automatic rule (see the Notes of :func:`~netchaos.timeseries.kantz`).
+
+    The curve points 1 .. k_sat, where k_sat is the first point within
+    ``FIT_SATURATION`` of the curve's rise (from point 1 to its top) below its
+    top, hold the linear region; among their windows of at least
+    ``max(FIT_MIN_POINTS, FIT_MIN_FRACTION * k_sat)`` points the one with the
+    highest R^2 is chosen.
+    """
     last = curve.size
-    best, best_r2 = None, -np.inf
-    if np.all(np.isfinite(curve)):
-        steps = np.arange(last)
-        for start in FIT_STARTS:
-            for stop in range(start + FIT_MIN_POINTS, last + 1):
-                r2 = line_fit(steps[start:stop], curve[start:stop])[2]
-                if np.isfinite(r2) and r2 > best_r2 + 1e-12:
-                    best, best_r2 = (start, stop), r2
-    if best is None:
-        start = min(FIT_STARTS[0], last - FIT_MIN_POINTS)
-        best = (start, start + FIT_MIN_POINTS)
+    lo = min(1, last - FIT_MIN_POINTS)
+    fallback = (lo, lo + FIT_MIN_POINTS)
+    if not np.all(np.isfinite(curve[1:])):
+        return fallback
+    top = float(np.max(curve[1:]))
+    rise = top - float(curve[1])
+    if not rise > 0:
+        return fallback
+    k_sat = 1 + int(np.argmax(curve[1:] >= top - FIT_SATURATION * rise))
+    stop_max = min(last, max(k_sat + 1, 1 + FIT_MIN_POINTS))
+    min_points = int(max(FIT_MIN_POINTS, np.ceil(FIT_MIN_FRACTION * (k_sat - 1))))
+    min_points = min(min_points, stop_max - 1)
+    steps = np.arange(last, dtype=float)
+    best, best_r2 = fallback, -np.inf
+    for start in range(1, stop_max - min_points + 1):
+        for stop in range(start + min_points, stop_max + 1):
+            r2 = line_fit(steps[start:stop], curve[start:stop])[2]
+            if np.isfinite(r2) and r2 > best_r2 + 1e-12:
+                best, best_r2 = (start, stop), r2
     return best
 
 
-def check_window(window, max_steps):
-    """``None`` (automatic window) or a checked ``(start, stop)`` window on the time axis."""
+def check_window(window, n_points):
+    """``None`` (automatic window) or a checked ``(start, stop)`` window of curve indices."""
     if window is None:
-        if max_steps < FIT_STARTS[0] + FIT_MIN_POINTS - 1:
-            raise ValueError(f"max_steps must be >= {FIT_STARTS[0] + FIT_MIN_POINTS - 1} for the "
-                             f"automatic fit range, got {max_steps}")
+        if n_points < FIT_MIN_POINTS + 1:
+            raise ValueError(f"max_steps must be >= {FIT_MIN_POINTS} for the automatic fit "
+                             f"range, got {n_points - 1}")
         return None
     try:
         start, stop = window
     except (TypeError, ValueError):
         raise TypeError("window must be None or a (start, stop) pair of ints") from None
     start = check_int(start, "window start", minimum=0)
-    stop = check_int(stop, "window stop", minimum=start + 2, maximum=max_steps + 1)
+    stop = check_int(stop, "window stop", minimum=start + 2, maximum=n_points)
     return (start, stop)
 
 
-def fit_curve(curve, fixed):
-    """(exponent, intercept, r2, window) of a curve, fit window ``fixed`` or automatic (None)."""
+def fit_curve(curve, fixed, t):
+    """(exponent per time unit, intercept, r2, window) of a curve over the time axis ``t``."""
     window = auto_fit(curve) if fixed is None else fixed
     seg = curve[window[0]:window[1]]
     if not np.all(np.isfinite(seg)):
         return np.nan, np.nan, np.nan, window
-    slope, intercept, r2 = (float(v) for v in line_fit(np.arange(window[0], window[1]), seg))
+    slope, intercept, r2 = (float(v) for v in line_fit(t[window[0]:window[1]], seg))
     return slope, intercept, r2, window
+
+
+def mean_rows(rows, n_t):
+    """Mean over the rows of a (k, n_t) array, NaN-skipping per column; all NaN if k = 0."""
+    if rows.shape[0] == 0:
+        return np.full(n_t, np.nan)
+    finite = np.isfinite(rows)
+    n = finite.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        return np.where(n > 0, np.where(finite, rows, 0.0).sum(axis=0) / n, np.nan)
+
+
+def warn_short_curve(name, max_steps, period):
+    """Warn when an explicit max_steps covers less than half a mean period."""
+    if 2 * max_steps < period:
+        import warnings
+        warnings.warn(f"{name}: max_steps={max_steps} covers less than half the mean period of "
+                      f"the series ({period} samples): for a sampled flow the curve ends before "
+                      "its linear region and the exponent is that of the initial transient; "
+                      "leave max_steps at its default or give window explicitly",
+                      UserWarning, stacklevel=3)
 
 
 def end_matched(x):
@@ -181,7 +291,10 @@ def surrogate_test(observed, x, kind, n_surrogates, rng, analyse, alpha, progres
     that data and surrogates have the same length (curves of short series
     start higher: nearest neighbours are farther apart); the whole series is
     used when the stretch would be shorter than ``min_len``. Returns
-    ``(p, significant, surrogate_exponents, tested_exponent)``.
+    ``(p, significant, surrogate_exponents, tested_exponent)``; significant
+    means a positive exponent beyond the null: ``p < alpha``, both the data's
+    exponent and the tested one > 0, and the tested one above the
+    ``1 - alpha`` quantile of the surrogate exponents.
     """
     surr = np.full(n_surrogates, np.nan)
     if n_surrogates == 0:
@@ -202,4 +315,7 @@ def surrogate_test(observed, x, kind, n_surrogates, rng, analyse, alpha, progres
     # a surrogate without a usable curve counts against the data (conservative)
     exceed = int(np.sum(~(surr < tested)))
     p = (1 + exceed) / (n_surrogates + 1)
-    return p, bool(p < alpha), surr, tested
+    upper = float(np.quantile(np.where(np.isfinite(surr), surr, np.inf), 1.0 - alpha,
+                              method="higher"))
+    significant = bool(p < alpha and observed > 0 and tested > 0 and tested > upper)
+    return p, significant, surr, tested

@@ -5,13 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._results import Result, fmt, renamed_field
-from .._validate import (
-    as_float_array,
-    check_choice,
-    check_int,
-    renamed_keywords,
-    rng_from,
-)
+from .._validate import as_float_array, check_choice, check_int, renamed_keywords, rng_from
 from ..core.embedding import count_neighbours, fill_boxes, kantz_sums
 from ._common import (
     FUTURES,
@@ -19,13 +13,16 @@ from ._common import (
     KANTZ_MIN_REFS,
     SURROGATES,
     as_series,
-    check_alpha,
     check_dims,
+    check_dt,
+    check_surrogates,
     check_window,
+    embedding_defaults,
     fit_curve,
-    mean_period,
-    resolution,
+    mean_rows,
+    rounding_scale,
     surrogate_test,
+    warn_short_curve,
 )
 
 __all__ = ["KantzResult", "kantz"]
@@ -37,25 +34,32 @@ class KantzResult(Result):
 
     Attributes
     ----------
-    t : int ndarray of shape (max_steps + 1,)
-        Time offsets dt = 0 .. max_steps.
-    stretching : ndarray of shape (n_dim, n_eps, max_steps + 1)
-        S(m, eps, dt); NaN for (m, eps) cells with fewer than 10 reference
-        points that have neighbours.
-    mean_curve : ndarray of shape (max_steps + 1,)
+    t : ndarray of shape (n_t,)
+        Time offsets of the curve points, in units of ``dt``: ``dt`` times
+        0, stride, 2 stride, ..., max_steps (stride 1 unless max_steps is
+        automatic and above 50).
+    stretching : ndarray of shape (n_dim, n_eps, n_t)
+        S(m, eps, t); NaN for (m, eps) cells with fewer than 10 reference
+        points that have neighbours (and at offsets where every distance
+        was exactly zero).
+    mean_curve : ndarray of shape (n_t,)
         Mean of the valid rows of ``stretching``; the exponent is its slope.
     exponent : float
-        Slope of the linear fit of ``mean_curve`` over ``window``
-        (per time step, natural log). NaN when no cell was valid.
+        Slope of the linear fit of ``mean_curve`` against ``t`` over
+        ``window`` (per unit of ``dt``, natural log). NaN when no cell was
+        valid; ``reason`` says why.
     window : tuple of int
-        ``(start, stop)``: the fit uses ``steps[start:stop]``.
+        ``(start, stop)``: the fit uses ``t[start:stop]``, the time range
+        ``t[start]`` .. ``t[stop - 1]``.
     intercept, r2 : float
         Intercept and coefficient of determination of that fit.
     p_value : float
         Surrogate p-value of the exponent (see :func:`kantz`); NaN when no
         surrogates were run.
     significant : bool
-        ``p_value < alpha``.
+        A positive exponent beyond the null: ``p_value < alpha``,
+        ``exponent > 0`` and above the ``1 - alpha`` quantile of
+        ``surrogate_exponents``.
     dims : int ndarray of shape (n_dim,)
     eps : ndarray of shape (n_eps,)
         Neighbourhood radii (max-norm), ascending.
@@ -70,6 +74,15 @@ class KantzResult(Result):
         ``exponent`` itself, or for phase surrogates that of the end-matched
         stretch they were made from when it is shorter than the series.
     alpha : float
+    delay : int
+        Embedding delay used (samples).
+    dt : float
+        Sampling interval: the unit of ``t``.
+    reason : str or None
+        Why ``exponent`` (and with it ``p_value``) is NaN, or, for a finite
+        exponent, ``"no_surrogates"`` when ``p_value`` is NaN because no test
+        was run; None when both are finite. Codes and their meaning:
+        ``netchaos.timeseries.REASONS``.
 
     Examples
     --------
@@ -79,8 +92,8 @@ class KantzResult(Result):
     >>> res = nc.kantz(x, n_surrogates=0, seed=0)
     >>> res.stretching.shape, res.window, round(res.exponent, 2)
     ((4, 4, 21), (1, 6), 0.68)
-    >>> bool(np.isnan(res.p_value)), res.significant   # no surrogates, no test
-    (True, False)
+    >>> bool(np.isnan(res.p_value)), res.significant, res.reason   # no surrogates, no test
+    (True, False, 'no_surrogates')
     """
 
     t: np.ndarray
@@ -99,6 +112,9 @@ class KantzResult(Result):
     surrogate_exponents: np.ndarray = field(default_factory=lambda: np.empty(0))
     tested_exponent: float = np.nan
     alpha: float = 0.05
+    delay: int = 1
+    dt: float = 1.0
+    reason: str = None
 
     def __repr__(self):
         return (f"KantzResult(exponent={fmt(self.exponent)}, window={tuple(self.window)}, "
@@ -107,13 +123,15 @@ class KantzResult(Result):
                 f"n_eps={np.size(self.eps)})")
 
 
-def _kantz_curves(x, dims, delay, eps, max_steps, theiler, future, max_pairs, rng):
-    """S(m, eps, dt) for every m in dims (eps ascending): (stretching, n_ref)."""
+def _kantz_curves(x, dims, delay, eps, offsets, theiler, future, max_pairs, rng):
+    """S(m, eps, dt) for every m in dims (eps ascending): (stretching, n_ref, rejected)."""
     n_eps = eps.size
-    floor = resolution(x)
+    tiny = rounding_scale(x)
     last_only = future == "last"
-    stretch = np.full((dims.size, n_eps, max_steps + 1), np.nan)
+    max_steps = int(offsets[-1])
+    stretch = np.full((dims.size, n_eps, offsets.size), np.nan)
     n_ref = np.zeros((dims.size, n_eps), dtype=np.int64)
+    rejected = np.zeros(2, dtype=np.int64)
     n_boxes = int(min(KANTZ_BOXES, np.ceil(np.ptp(x) / eps[-1]) + 3))
     heads = np.empty((n_boxes, n_boxes), dtype=np.int64)
     for a, m in enumerate(dims):
@@ -127,49 +145,74 @@ def _kantz_curves(x, dims, delay, eps, max_steps, theiler, future, max_pairs, rn
             probe = np.unique(np.linspace(0, n_use - 1, min(n_use, 256)).astype(np.int64))
             counts = np.empty(probe.size, dtype=np.int64)
             count_neighbours(x, m, delay, eps[-1], theiler, heads, nxt, probe, counts)
-            per_ref = max(float(counts.mean()), 1.0)
+            per_ref = max(float(counts.mean()), 1.0) * offsets.size / 21.0
             if per_ref * n_use > max_pairs:
                 size = int(min(n_use, max(50, max_pairs // per_ref)))
                 refs = np.sort(rng.choice(n_use, size=size, replace=False)).astype(np.int64)
-        total = np.zeros((n_eps, max_steps + 1))
-        kantz_sums(x, m, delay, eps, theiler, max_steps, last_only, floor, heads, nxt, refs,
-                   total, n_ref[a])
+        total = np.zeros((n_eps, offsets.size))
+        n_valid = np.zeros((n_eps, offsets.size), dtype=np.int64)
+        kantz_sums(x, m, delay, eps, theiler, offsets, last_only, tiny, heads, nxt, refs,
+                   total, n_valid, n_ref[a], rejected)
         valid = n_ref[a] >= KANTZ_MIN_REFS
-        stretch[a, valid] = total[valid] / n_ref[a, valid, None]
-    return stretch, n_ref
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cells = np.where(n_valid > 0, total / np.maximum(n_valid, 1), np.nan)
+        stretch[a, valid] = cells[valid]
+    return stretch, n_ref, rejected
+
+
+def nan_reason(n_ref, rejected):
+    """Reason code of an exponent without a usable curve (see ``REASONS``)."""
+    if np.any(n_ref > 0):
+        return "too_few_references"
+    if rejected[1] > 0:
+        return "rounding_level"
+    if rejected[0] > 0:
+        return "theiler_window"
+    return "no_neighbours"
 
 
 @renamed_keywords(dim="dims", fit="window")
-def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, theiler=None,
+def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=None, theiler=None,
           window=None, n_surrogates=99, surrogate="phase", future="last", alpha=0.05,
-          max_pairs=1_000_000, seed=None, progress=False):
+          max_pairs=1_000_000, dt=1.0, seed=None, progress=False):
     """Largest Lyapunov exponent of a scalar series by Kantz's method, with a surrogate test.
 
     Parameters
     ----------
     series : ndarray of shape (n,)
-        Finite samples at unit time steps (e.g. a training-loss series).
+        Finite samples at equal time steps ``dt`` (e.g. a training-loss
+        series, ``dt = 1`` step, or a sampled flow).
     dims : int or sequence of int, default (2, 3, 4, 5)
         Embedding dimensions m.
-    delay : int, default 1
-        Embedding delay tau.
+    delay : int, optional
+        Embedding delay tau (samples). Default: ``max(1, round(P / 10))``
+        with P the mean period of the series (see ``theiler``): 1 for
+        map-like series (P < 15), a tenth of the mean period for a sampled
+        flow.
     eps : float or ndarray of shape (n_eps,), optional
         Neighbourhood radii (max-norm). Default: ``n_eps`` values spaced
         geometrically from 1% to 10% of the standard deviation of the series.
     n_eps : int, default 4
         Number of default radii (ignored when ``eps`` is given).
-    max_steps : int, default 20
-        Largest time offset dt.
+    max_steps : int, optional
+        Largest time offset dt, in samples. Default: the larger of 20 and
+        2 P, as far as the series holds it; the curve then has at most 51
+        points (every ``ceil(max_steps / 50)`` samples). Given explicitly,
+        the curve has a point at every sample, and a warning says when it
+        covers less than half a mean period.
     theiler : int, optional
         Neighbours j of a reference point i need ``|i - j| > theiler``.
-        Default: the mean period of the series, ``1 / (power-weighted mean
-        frequency)`` of its periodogram, rounded.
+        Default: the mean period P of the series, ``1 / (power-weighted mean
+        frequency)`` of its periodogram, rounded (samples).
     window : (int, int), optional
-        Fit window ``(start, stop)`` on the dt axis (``steps[start:stop]``).
-        Default: automatic, see Notes.
+        Fit window ``(start, stop)``: indices into ``t`` (the fit uses
+        ``t[start:stop]``). Default: automatic, the curve's linear region
+        (see Notes).
     n_surrogates : int, default 99
         Surrogates for the significance test (0: no test, p-value NaN).
-        The smallest attainable p-value is ``1 / (n_surrogates + 1)``.
+        The smallest attainable p-value is ``1 / (n_surrogates + 1)``, so
+        a positive count must satisfy ``1 / (n_surrogates + 1) < alpha``
+        (at least 19 at alpha = 0.05).
     surrogate : {"phase", "shuffle"}, default "phase"
         Fourier phase-randomised copies (null: a linear Gaussian process
         with the same power spectrum) or random permutations (null: no
@@ -177,14 +220,17 @@ def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, t
     future : {"last", "vector"}, default "last"
         Distance of the futures: of the last (newest) coordinates,
         ``|x_{i+dt+(m-1)tau} - x_{j+dt+(m-1)tau}|`` as in Kantz (1994), or
-        the Euclidean distance of the whole delay vectors (the TISEAN
-        convention). See Notes.
+        the Euclidean distance of the whole delay vectors. See Notes.
     alpha : float, default 0.05
         Level of the test.
     max_pairs : int or None, default 1_000_000
         Work bound: when the expected number of (reference, neighbour)
-        pairs of a dimension exceeds it, a random subset of reference points
-        (drawn from ``seed``) is used. None: always all points.
+        pairs of a dimension (scaled by the number of curve points over 21)
+        exceeds it, a random subset of reference points (drawn from
+        ``seed``) is used. None: always all points.
+    dt : float, default 1.0
+        Sampling interval: ``t`` is in its units and the exponent is per
+        unit of time (per sample with the default).
     seed : int or numpy.random.Generator, optional
         Surrogates and reference subsets.
     progress : bool, default False
@@ -193,24 +239,30 @@ def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, t
     Returns
     -------
     KantzResult
-        ``t`` (max_steps + 1,) (formerly ``steps``), ``stretching`` (n_dim,
-        n_eps, max_steps + 1), ``mean_curve`` (max_steps + 1,), ``exponent``,
-        ``window``, ``intercept``, ``r2``, ``p_value``, ``significant``.
+        ``t`` (n_t,), ``stretching`` (n_dim, n_eps, n_t), ``mean_curve``
+        (n_t,), ``exponent``, ``window``, ``intercept``, ``r2``,
+        ``p_value``, ``significant``, ``reason``.
 
     Raises
     ------
     ValueError
-        Non-finite series; series too short (it needs
+        Non-finite or constant series; series too short (it needs
         ``(max(dims) - 1) * delay + max_steps + 2 * theiler + 20`` points);
-        bad parameters.
+        ``n_surrogates`` too small to reach ``alpha``; bad parameters.
+
+    Warns
+    -----
+    UserWarning
+        An explicit ``max_steps`` below half the mean period: the curve of a
+        sampled flow then ends before its linear region.
 
     Notes
     -----
     Delay vectors ``s_i = (x_i, x_{i+tau}, ..., x_{i+(m-1)tau})`` are formed
     for the i whose future ``s_{i+max_steps}`` exists. For every reference
-    point i, ``U_i`` is the set of j with ``max_k |s_i - s_j|_k <= eps`` and
-    ``|i - j| > theiler``, found by the box-assisted search of TISEAN [3]_
-    (a grid of side ``max(eps)`` over the first and the last coordinate).
+    point i, ``U_i`` is the set of j with ``delta < max_k |s_i - s_j|_k <=
+    eps`` and ``|i - j| > theiler``, found with a box-assisted search (a
+    grid of side ``max(eps)`` over the first and the last coordinate).
     Kantz's stretching function [1]_ is
 
     ``S(m, eps, dt) = < ln( mean_{j in U_i} dist(i, j, dt) ) >_i``,
@@ -223,42 +275,73 @@ def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, t
     m - 1 coordinates with the neighbourhood condition at small dt, so for
     noise S climbs for m steps instead of jumping at dt = 1; the null
     distribution of the slope is then wide and the test weak, hence the
-    default. Mean distances are floored at the floating-point resolution of
-    the data, so exactly periodic series give flat curves instead of
-    ``-inf``. For a chaotic series S grows linearly in dt with slope equal
+    default. For a chaotic series S grows linearly in dt with slope equal
     to the largest Lyapunov exponent, for every m above the embedding
     threshold and every small eps, until the distances saturate at the
     attractor size [1]_, [3]_.
 
+    TISEAN's ``lyap_k`` [3]_ computes the same function with other
+    conventions: the data are rescaled to the unit interval and the radii
+    (default 5, from 1/1000 to 1/100 of the data interval) refer to it; the
+    neighbourhood is a Euclidean eps-ball of the delay vectors; the
+    distance after dt is the Euclidean distance of the whole delay vectors
+    ``s_{i+dt}``, ``s_{j+dt}``; per reference point it averages the
+    *squared* distances of the neighbours (the logarithm is that of their
+    root mean square), leaving out neighbours at distance exactly zero;
+    the Theiler window is 0 by default; one curve is written per (m, eps)
+    and the exponent is read off by the user. ``future="vector"`` here is
+    the closest to it (mean rather than root-mean-square distance,
+    max-norm neighbourhoods).
+
+    Rounding-level neighbours and zero distances: two delay vectors closer
+    than ``delta = max(sqrt(u) * std(x), 64 * u * max|x|)``, with ``u`` the
+    unit roundoff of the data (``2**-24`` when all values are exact float32
+    numbers, else ``2**-53``), agree to fewer than half of the digits the
+    spread of the series carries (and to within 64 rounding units of its
+    values); their separation is rounding error (an exactly periodic series
+    has such copies a period apart), and its "growth" to typical rounding
+    noise would fake a divergence. Such pairs never seed a curve, and
+    ``reason="rounding_level"`` reports a series that has no other
+    neighbours. Distances that are exactly zero later on (quantized data)
+    are skipped, not floored: the mean is over the neighbours at non-zero
+    distance, and a time offset at which all are zero is left out of that
+    reference point's average.
+
     The exponent is the least-squares slope of the mean of the valid
-    curves. The automatic fit window is the one with the highest R^2 among
-    all windows of at least 5 consecutive steps that start at dt = 1, 2 or 3
-    (dt = 0 is skipped because neighbours need a step to align with the
-    unstable direction, and noise jumps there). With the default radii the
-    linear region of the logistic map (exponent ln 2 per step) spans about
-    six steps; for faster divergence it is shorter and ``window`` should be
-    given. With
-    ``max_pairs``, large neighbourhoods (low dimension, large radius, long
-    series) are handled with a random subset of reference points.
+    curves against ``t`` (per unit of ``dt``). The automatic fit window is
+    found from the curve's linear region: with ``top`` the curve's maximum
+    after t = 0 and ``rise = top - S(t_1)``, the saturation point k_sat is
+    the first curve point with ``S >= top - 0.1 rise``; among the windows
+    inside points 1 .. k_sat of at least ``max(5, (k_sat - 1) / 3)``
+    points, the one with the highest R^2 is used (t = 0 is skipped:
+    neighbours need a step to align with the unstable direction, and noise
+    jumps there). For a map (logistic r = 4, ln 2 per step) this is the
+    first five or six steps; for a sampled flow it skips the initial
+    alignment and stops before saturation. ``window`` reports the range
+    fitted. With ``max_pairs``, large neighbourhoods (low dimension, large
+    radius, long series) are handled with a random subset of reference
+    points.
 
     Significance ("random evolution cannot be rejected", Danovski et al.
     [4]_, Fig. 11): ``n_surrogates`` surrogates are analysed exactly like the
-    data -- same dims, delay, radii, Theiler window and fit rule, each
-    choosing its own automatic fit window so that the choice of the window
-    does not bias the test -- and the one-sided rank p-value is
+    data -- same dims, delay, radii, Theiler window, time axis and fit rule,
+    each choosing its own automatic fit window so that the choice of the
+    window does not bias the test -- and the one-sided rank p-value is
     ``p = (1 + #{surrogate exponents >= exponent}) / (n_surrogates + 1)``
-    (a surrogate without a valid curve counts as exceeding). Phase
-    surrogates keep the power spectrum and randomise the Fourier phases of
-    the stretch of the series with the best-matching ends (at most 5% is
-    trimmed off each end, which limits spectral leakage); the exponent of
-    the data on that same stretch is the one ranked (``tested_exponent``),
-    since the curves depend slightly on the length of the series. They are
-    realisations of linear stochastic processes, whose Kantz curves may
-    rise too (false neighbours of a torus, diffusion of a correlated
-    process) but not faster than the data's own linear structure allows
-    [5]_. Shuffles test only "no temporal order" (the null of the paper's
-    ACF band): quasi-periodic signals and correlated noise come out
-    significant against them.
+    (a surrogate without a valid curve counts as exceeding). Significant
+    means a positive exponent beyond the null: ``p < alpha``, the exponent
+    > 0, and the exponent above the ``1 - alpha`` quantile of the surrogate
+    exponents. Phase surrogates keep the power spectrum and randomise the
+    Fourier phases of the stretch of the series with the best-matching ends
+    (at most 5% is trimmed off each end, which limits spectral leakage);
+    the exponent of the data on that same stretch is the one ranked
+    (``tested_exponent``), since the curves depend slightly on the length
+    of the series. They are realisations of linear stochastic processes,
+    whose Kantz curves may rise too (false neighbours of a torus, diffusion
+    of a correlated process) but not faster than the data's own linear
+    structure allows [5]_. Shuffles test only "no temporal order" (the null
+    of the paper's ACF band): quasi-periodic signals and correlated noise
+    come out significant against them.
 
     References
     ----------
@@ -280,6 +363,9 @@ def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, t
 
     Examples
     --------
+    The logistic map at r = 4 has exponent ln 2 per step; a sine wave is
+    not chaotic:
+
     >>> import numpy as np
     >>> x = np.empty(3000); x[0] = 0.3
     >>> for t in range(1, x.size):
@@ -287,29 +373,19 @@ def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, t
     >>> res = kantz(x, n_surrogates=39, seed=0)
     >>> bool(abs(res.exponent - np.log(2)) < 0.05), res.significant
     (True, True)
+    >>> kantz(np.sin(2 * np.pi * np.arange(2000) / 16 + 0.4), n_surrogates=39,
+    ...       seed=1).significant
+    False
     """
     x = as_series(series, min_len=3, squares=True)
     dims = check_dims(dims)
-    delay = check_int(delay, "delay", minimum=1)
-    max_steps = check_int(max_steps, "max_steps", minimum=1)
-    fixed = check_window(window, max_steps)
-    n_surrogates = check_int(n_surrogates, "n_surrogates", minimum=0)
+    fixed_steps = max_steps is not None
+    dt = check_dt(dt)
+    n_surrogates, alpha = check_surrogates(n_surrogates, alpha)
     kind = check_choice(surrogate, "surrogate", SURROGATES)
     future = check_choice(future, "future", FUTURES)
-    alpha = check_alpha(alpha)
     if max_pairs is not None:
         max_pairs = check_int(max_pairs, "max_pairs", minimum=1000)
-    rng = rng_from(seed)
-    if theiler is None:
-        theiler = mean_period(x)
-    else:
-        theiler = check_int(theiler, "theiler", minimum=0)
-    span = (int(dims[-1]) - 1) * delay
-    need = span + max_steps + 2 * theiler + 20
-    if x.size < need:
-        raise ValueError(f"series of length {x.size} is too short for dims={[int(m) for m in dims]}, "
-                         f"delay={delay}, max_steps={max_steps} and theiler={theiler}: it needs at "
-                         f"least (max(dims) - 1) * delay + max_steps + 2 * theiler + 20 = {need} points")
     scale = float(np.std(x))
     if eps is None:
         n_eps = check_int(n_eps, "n_eps", minimum=1)
@@ -321,24 +397,45 @@ def kantz(series, dims=(2, 3, 4, 5), delay=1, eps=None, n_eps=4, max_steps=20, t
         if radii.size == 0 or np.any(radii <= 0):
             raise ValueError("eps must hold positive radii")
         radii = np.unique(radii)
+    delay, max_steps, theiler, stride, period = embedding_defaults(x, delay, max_steps, theiler,
+                                                                  int(dims[-1]))
+    offsets = np.arange(0, max_steps + 1, stride, dtype=np.int64)
+    fixed = check_window(window, offsets.size)
+    rng = rng_from(seed)
+    span = (int(dims[-1]) - 1) * delay
+    need = span + max_steps + 2 * theiler + 20
+    if x.size < need:
+        raise ValueError(f"series of length {x.size} is too short for dims={[int(m) for m in dims]}, "
+                         f"delay={delay}, max_steps={max_steps} and theiler={theiler}: it needs at "
+                         f"least (max(dims) - 1) * delay + max_steps + 2 * theiler + 20 = {need} points")
+    if fixed_steps and fixed is None:
+        warn_short_curve("kantz", max_steps, period)
+    t = offsets * dt
 
     def analyse(y):
-        stretch, n_ref = _kantz_curves(y, dims, delay, radii, max_steps, theiler, future,
-                                       max_pairs, rng)
+        stretch, n_ref, rejected = _kantz_curves(y, dims, delay, radii, offsets, theiler, future,
+                                                 max_pairs, rng)
         valid = n_ref >= KANTZ_MIN_REFS
-        mean_curve = stretch[valid].mean(axis=0) if valid.any() else np.full(max_steps + 1, np.nan)
-        return stretch, n_ref, mean_curve
+        mean_curve = mean_rows(stretch[valid], offsets.size)
+        return stretch, n_ref, rejected, mean_curve
 
-    stretch, n_ref, mean_curve = analyse(x)
-    exponent, intercept, r2, window = fit_curve(mean_curve, fixed)
+    stretch, n_ref, rejected, mean_curve = analyse(x)
+    exponent, intercept, r2, window = fit_curve(mean_curve, fixed, t)
     p, significant, surr, tested = surrogate_test(
-        exponent, x, kind, n_surrogates, rng, lambda y: fit_curve(analyse(y)[2], fixed)[0],
+        exponent, x, kind, n_surrogates, rng, lambda y: fit_curve(analyse(y)[3], fixed, t)[0],
         alpha, progress, "Kantz surrogates", need)
-    return KantzResult(t=np.arange(max_steps + 1), stretching=stretch, mean_curve=mean_curve,
+    if np.isfinite(exponent):
+        reason = None if n_surrogates else "no_surrogates"
+    elif np.any(n_ref >= KANTZ_MIN_REFS):
+        reason = "zero_distances"
+    else:
+        reason = nan_reason(n_ref, rejected)
+    return KantzResult(t=t, stretching=stretch, mean_curve=mean_curve,
                        exponent=exponent, window=tuple(int(v) for v in window),
                        intercept=intercept, r2=r2, p_value=p, significant=significant,
                        dims=dims, eps=radii, n_ref=n_ref, theiler=int(theiler),
-                       surrogate_exponents=surr, tested_exponent=tested, alpha=alpha)
+                       surrogate_exponents=surr, tested_exponent=tested, alpha=alpha,
+                       delay=int(delay), dt=dt, reason=reason)
 
 
 # names of this version's predecessors, kept with a DeprecationWarning

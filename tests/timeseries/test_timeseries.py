@@ -83,19 +83,25 @@ def intermittent_series(seed, n_cycles=12):
 # --------------------------------------------------------------------------
 # brute-force references
 # --------------------------------------------------------------------------
+def rounding_level(x):
+    """The documented rounding-level distance: max(sqrt(u) std, 64 u max|x|)."""
+    u = 2.0 ** -24 if np.all(x == x.astype(np.float32)) else 2.0 ** -53
+    return max(np.sqrt(u) * np.std(x), 64 * u * np.max(np.abs(x)))
+
+
 def brute_kantz(x, m, delay, eps, theiler, max_steps, last):
     """S(eps, dt) and reference counts by explicit loops over all pairs."""
     span = (m - 1) * delay
     n_use = x.size - span - max_steps
     V = np.array([x[i:i + span + 1:delay] for i in range(x.size - span)])
-    floor = 4.0 * np.spacing(np.max(np.abs(x)))
+    tiny = rounding_level(x)
     S = np.full((len(eps), max_steps + 1), np.nan)
     counts = np.zeros(len(eps), dtype=int)
     for e, radius in enumerate(eps):
         rows = []
         for i in range(n_use):
             nb = [j for j in range(n_use)
-                  if abs(i - j) > theiler and np.max(np.abs(V[i] - V[j])) <= radius]
+                  if abs(i - j) > theiler and tiny < np.max(np.abs(V[i] - V[j])) <= radius]
             if not nb:
                 continue
             nb = np.array(nb)
@@ -105,11 +111,12 @@ def brute_kantz(x, m, delay, eps, theiler, max_steps, last):
                     d = np.abs(x[i + dt + span] - x[nb + dt + span])
                 else:
                     d = np.sqrt(np.sum((V[i + dt] - V[nb + dt]) ** 2, axis=1))
-                row.append(np.log(max(d.mean(), floor)))
+                d = d[d > 0]
+                row.append(np.log(d.mean()) if d.size else np.nan)
             rows.append(row)
         counts[e] = len(rows)
         if len(rows) >= 10:
-            S[e] = np.mean(rows, axis=0)
+            S[e] = np.nanmean(rows, axis=0)
     return S, counts
 
 
@@ -117,15 +124,17 @@ def brute_rosenstein(x, m, delay, min_tsep, max_steps):
     span = (m - 1) * delay
     n_use = x.size - span - max_steps
     V = np.array([x[i:i + span + 1:delay] for i in range(x.size - span)])
-    out = np.zeros(max_steps + 1)
-    refs = 0
+    logs = [[] for _ in range(max_steps + 1)]
     for j in range(n_use):
         d = np.sqrt(np.sum((V[:n_use] - V[j]) ** 2, axis=1))
         d[np.abs(np.arange(n_use) - j) <= min_tsep] = np.inf
+        d[d <= rounding_level(x)] = np.inf
         k = int(np.argmin(d))
-        out += [np.log(np.linalg.norm(V[j + i] - V[k + i])) for i in range(max_steps + 1)]
-        refs += 1
-    return out / refs
+        for i in range(max_steps + 1):
+            dist = np.linalg.norm(V[j + i] - V[k + i])
+            if dist > 0:
+                logs[i].append(np.log(dist))
+    return np.array([np.mean(v) for v in logs])
 
 
 # --------------------------------------------------------------------------
@@ -391,22 +400,22 @@ def test_kantz_reference_subset(series):
     np.testing.assert_array_equal(sub.stretching, again.stretching)
 
 
-def test_kantz_periodic_orbit_is_flat():
-    """An exact period-3 orbit: neighbours stay at distance 0, floored -> flat curve."""
+def test_kantz_periodic_orbit_has_no_divergence():
+    """An exact period-3 orbit: its only neighbours are exact copies, which never seed a curve."""
     x = np.tile(PERIOD3, 400)
     res = kantz(x, eps=0.01, n_surrogates=0)
-    assert np.all(np.isfinite(res.mean_curve))
-    np.testing.assert_allclose(res.mean_curve, res.mean_curve[0])
-    assert res.exponent == 0.0
+    assert np.all(np.isnan(res.mean_curve)) and np.isnan(res.exponent)
+    assert res.reason == "rounding_level" and not res.significant
+    assert res.n_ref.max() == 0
 
 
 def test_kantz_seed_reproducible(series):
     x = series["noise"][:1500]
-    a = kantz(x, dims=(2, 3), n_surrogates=5, seed=8)
-    b = kantz(x, dims=(2, 3), n_surrogates=5, seed=8)
+    a = kantz(x, dims=(2, 3), n_surrogates=5, alpha=0.2, seed=8)
+    b = kantz(x, dims=(2, 3), n_surrogates=5, alpha=0.2, seed=8)
     np.testing.assert_array_equal(a.surrogate_exponents, b.surrogate_exponents)
     assert a.p_value == b.p_value
-    c = kantz(x, dims=(2, 3), n_surrogates=5, seed=9)
+    c = kantz(x, dims=(2, 3), n_surrogates=5, alpha=0.2, seed=9)
     assert not np.array_equal(a.surrogate_exponents, c.surrogate_exponents)
 
 
