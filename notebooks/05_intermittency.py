@@ -95,16 +95,22 @@ plots.plot_loss_and_norm(None, loss[show], w_norm[show], titles=[f"run {i}" for 
 #
 # ## Bursts and their autocorrelation
 #
-# The period-3 run with the longest burst, its laminar phases shaded, and the
-# autocorrelation of the burst with the 95 % band of 500 shuffled copies (which destroy any
-# temporal order):
+# The run with the longest burst, its laminar phases shaded, and the autocorrelation of
+# the burst with the 95 % band of 500 shuffled copies (which destroy any temporal order).
+# Laminar phases are found for every period up to 12 at once, each stretch with its own
+# period and at its own level (`nc.laminar_phases`, `periods`): a run that moves from a
+# period-10 phase to a period-3 phase higher up has two laminar phases, not one phase and a
+# "burst" that is a cycle.
 
 # %%
-lam = [nc.laminar_phases(x, period=3) if p == 3 else None
-       for x, p in zip(loss[:, burn_in:], periods)]
-longest = [lr_.burst_lengths.max() if lr_ is not None and len(lr_.bursts) else 0 for lr_ in lam]
+lam = [nc.laminar_phases(x) if not f else None for x, f in zip(loss[:, burn_in:], fixed)]
+where = [protocols.longest_burst(x, l) if l is not None else None
+         for x, l in zip(loss[:, burn_in:], lam)]
+longest = [0 if w is None else w[1] - w[0] for w in where]
 run = int(np.argmax(longest))
-s, e = lam[run].bursts[np.argmax(lam[run].burst_lengths)]
+s, e = where[run]
+print(f"run {run}: laminar phases {(lam[run].phases + burn_in).tolist()} of periods "
+      f"{lam[run].periods.tolist()}")
 burst = loss[run, burn_in + s:burn_in + e]
 acf = nc.acf(burst, nlags=40, n_surrogates=500, seed=0)
 plots.plot_intermittency(np.arange(burn_in, steps + 1), loss[run, burn_in:], lam[run], acf,
@@ -116,6 +122,8 @@ print(f"burst of {e - s} steps; ACF outside the shuffled band at {100 * outside:
       f"lags 1-40")
 assert e - s >= 100, "a long burst must exist"
 assert outside > 0.3, "the burst is irregular but far from random"
+assert not np.any([np.median(np.abs(burst[p:] - burst[:-p])) <= lam[run].tol
+                   for p in range(1, 13)]), "the burst is no cycle of period <= 12"
 
 # %% [markdown]
 # ## Kantz's exponent of the loss series

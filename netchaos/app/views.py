@@ -383,7 +383,8 @@ def view_intermittency(model=None, data=None, *, seed=0, lr=5.0, steps=3000, bur
     Returns
     -------
     View
-        ``data``: ``period`` (fundamental), ``laminar`` (LaminarResult),
+        ``data``: ``period`` (fundamental), ``laminar`` (LaminarResult: phases of every
+        period up to ``max_period``),
         ``acf`` (ACFResult or None), ``burst`` ([start, stop) in steps or
         None), ``diverged``.
     """
@@ -402,7 +403,7 @@ def view_intermittency(model=None, data=None, *, seed=0, lr=5.0, steps=3000, bur
                     {"period": None, "laminar": None, "acf": None, "burst": None,
                      "diverged": bool(res.diverged)})
     period, _ = fundamental_period(x, max_period=max_period)
-    lam = laminar_phases(x, period=period)
+    lam = laminar_phases(x, max_period=max_period)
     ac, burst = None, None
     where = longest_burst(x, lam)
     if where is not None and where[1] - where[0] >= nlags + 2:
@@ -414,8 +415,9 @@ def view_intermittency(model=None, data=None, *, seed=0, lr=5.0, steps=3000, bur
     acf_text = (f"ACF of the longest burst (steps {burst[0]}-{burst[1]}) outside the shuffled "
                 f"band at {100 * np.mean(ac.significant[1:]):.0f}% of lags" if ac is not None
                 else "no burst long enough for an ACF")
-    return View(fig, f"lr = {lr:g}: laminar phases of period {period} cover "
-                     f"{100 * lam.laminar_fraction:.0f}% of the series; {acf_text}",
+    found = ", ".join(str(int(q)) for q in np.unique(lam.periods)) or "none"
+    return View(fig, f"lr = {lr:g}: laminar phases (periods {found}; fundamental {period}) "
+                     f"cover {100 * lam.laminar_fraction:.0f}% of the series; {acf_text}",
                 {"period": period, "laminar": lam, "acf": ac, "burst": burst,
                  "diverged": False})
 

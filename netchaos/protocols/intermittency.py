@@ -108,7 +108,8 @@ def laminar_periods(series, max_period=12, tolerance=0.1):
         Per run (None for a skipped run): ``estimator_periods``
         (:func:`netchaos.dominant_period`), ``fundamental`` (:func:`fundamental_period`),
         ``fractions`` (laminar fraction per candidate period), ``laminar``
-        (:class:`netchaos.LaminarResult` at the fundamental period), ``laminar_fraction``,
+        (:class:`netchaos.LaminarResult`: phases of every period up to ``max_period``, each
+        with its own), ``laminar_fraction``,
         ``n_phases``, ``mean_length``. Over runs: ``ok_runs`` (the runs analysed),
         ``counts`` and ``estimator_counts`` (``np.bincount`` of the two periods over
         ``ok_runs``), ``dominant`` (the most common fundamental period among runs not
@@ -119,7 +120,10 @@ def laminar_periods(series, max_period=12, tolerance=0.1):
     Notes
     -----
     Runs that settled on a fixed point (period 1) have no laminar phases to speak of, so
-    they do not vote for the dominant period.
+    they do not vote for the dominant period. The laminar phases and bursts of a run come from
+    the multi-period segmentation of :func:`netchaos.laminar_phases`: a run that switches from
+    a period-10 phase to a period-3 phase at another level has two laminar phases, not one
+    phase and a burst.
 
     Examples
     --------
@@ -141,7 +145,7 @@ def laminar_periods(series, max_period=12, tolerance=0.1):
                 out[k].append(None)
             continue
         fund, fr = fundamental_period(x, max_period=max_period, tolerance=tolerance)
-        lam = laminar_phases(x, period=fund)
+        lam = laminar_phases(x, max_period=max_period)
         out["estimator_periods"].append(dominant_period(x, max_period=max_period))
         out["fundamental"].append(int(fund))
         out["fractions"].append(fr)

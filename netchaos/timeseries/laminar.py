@@ -18,7 +18,9 @@ class LaminarResult(Result):
     Attributes
     ----------
     period : int
-        The period p of the laminar phases.
+        The period given, or (multi-period segmentation) the period covering
+        the most laminar points (ties to the smaller; :func:`dominant_period`
+        when there are no phases).
     tol : float
         Absolute tolerance of the test ``|x_t - x_{t-p}| <= tol``.
     mask : bool ndarray of shape (n,)
@@ -29,6 +31,8 @@ class LaminarResult(Result):
         ``[start, stop)`` of the stretches between (and around) the phases.
     lengths : int ndarray of shape (n_phases,)
         ``stop - start`` of each phase.
+    periods : int ndarray of shape (n_phases,)
+        Period of each phase (all equal to ``period`` when it was given).
     laminar_fraction : float
         ``mask.mean()``.
     mean_length : float
@@ -56,6 +60,11 @@ class LaminarResult(Result):
     lengths: np.ndarray
     laminar_fraction: float
     mean_length: float
+    periods: np.ndarray = None
+
+    def __post_init__(self):
+        if self.periods is None:            # files saved before phases had their own period
+            self.periods = np.full(len(self.phases), self.period, dtype=np.int64)
 
     @property
     def burst_lengths(self):
@@ -185,6 +194,20 @@ def _runs(flags):
     return edges.reshape(-1, 2).astype(np.int64)
 
 
+def _candidates(x, p, tol, min_length):
+    """[start, stop) of the stretches that repeat with period p, at least min_length long."""
+    match = np.zeros(x.size, dtype=bool)
+    match[p:] = np.abs(x[p:] - x[:-p]) <= tol
+    cand = _runs(match)
+    cand[:, 0] -= p
+    return cand[cand[:, 1] - cand[:, 0] >= min_length]
+
+
+def _min_length(min_length, p):
+    """Default: the pattern seen three times, and at least four matching points."""
+    return max(3 * p, p + 4) if min_length is None else min_length
+
+
 def laminar_phases(series, period=None, tol=None, min_length=None, max_period=12):
     """Laminar (near-periodic) phases and bursts of a series.
 
@@ -192,37 +215,51 @@ def laminar_phases(series, period=None, tol=None, min_length=None, max_period=12
     ----------
     series : ndarray of shape (n,)
     period : int, optional
-        Period p of the laminar phases; default :func:`dominant_period`.
+        Look for phases of this period only. Default: phases of every period
+        1 .. ``max_period``, each stretch labelled with its own (smallest)
+        period.
     tol : float, optional
         Absolute tolerance of ``|x_t - x_{t-p}| <= tol``; default 1% of the
         interquartile range (of the range when the IQR is zero).
     min_length : int, optional
-        Shortest laminar phase, in points (default ``3 * p``: the pattern
-        seen three times). Must be > p.
+        Shortest laminar phase, in points (default ``max(3 p, p + 4)`` for
+        period p: the pattern seen three times, and at least four matching
+        points, so that three equal values in a burst are no fixed point).
+        Must be > p (> ``max_period`` when ``period`` is not given).
     max_period : int, default 12
-        Search range of the default period.
+        Longest period searched when ``period`` is not given.
 
     Returns
     -------
     LaminarResult
         ``period``, ``tol``, ``mask`` (n,), ``phases`` (n_phases, 2),
-        ``bursts`` (n_bursts, 2), ``lengths``, ``laminar_fraction``,
-        ``mean_length``.
+        ``periods`` (n_phases,), ``bursts`` (n_bursts, 2), ``lengths``,
+        ``laminar_fraction``, ``mean_length``.
 
     Notes
     -----
-    A time t >= p *matches* when ``|x_t - x_{t-p}| <= tol``. A run of
-    consecutive matches ``[s, e)`` means that ``x_{s-p} .. x_{e-1}`` repeat
-    with period p, so the laminar phase is ``[s - p, e)`` (of length
+    A time t >= p *matches* period p when ``|x_t - x_{t-p}| <= tol``. A run
+    of consecutive matches ``[s, e)`` means that ``x_{s-p} .. x_{e-1}`` repeat
+    with period p, so the candidate phase is ``[s - p, e)`` (of length
     ``e - s + p``): it starts where the periodic pattern starts, not p steps
-    later. Phases shorter than ``min_length`` are dropped, then overlapping
-    phases are merged; everything outside the phases is a burst (including
-    the stretches before the first and after the last phase). In type-I
-    intermittency the mean laminar length scales as ``eps^{-1/2}`` with the
-    distance eps to the tangent bifurcation [1]_; compare the length
-    statistics with :func:`laminar_length_stats`. Danovski et al. [2]_
-    observe period-3 laminar phases of the loss at learning rate 5,
-    interrupted by irregular bursts.
+    later. Candidates shorter than ``min_length`` are dropped.
+
+    With one ``period``, overlapping candidates are merged into phases. With
+    several (the default), every point is labelled with the smallest period
+    p whose candidates contain it (a period-3 stretch also repeats with
+    period 6, 9 and 12 and is labelled 3), and a phase is a maximal run of
+    points with the same label; so one series can hold phases of different
+    periods, at different levels, side by side. Everything outside the
+    phases is a burst (including the stretches before the first and after
+    the last phase). A stretch of a larger period cut by a phase of a
+    smaller one can leave a piece shorter than its ``min_length``; it stays
+    a phase of its period.
+
+    In type-I intermittency the mean laminar length scales as
+    ``eps^{-1/2}`` with the distance eps to the tangent bifurcation [1]_;
+    compare the length statistics with :func:`laminar_length_stats`.
+    Danovski et al. [2]_ observe period-3 laminar phases of the loss at
+    learning rate 5, interrupted by irregular bursts.
 
     References
     ----------
@@ -243,35 +280,54 @@ def laminar_phases(series, period=None, tol=None, min_length=None, max_period=12
     >>> res = nc.laminar_phases(x)
     >>> res.period, res.phases.tolist(), res.lengths.tolist()
     (3, [[0, 60], [90, 120]], [60, 30])
+
+    A period-3 phase, a burst, and a period-5 phase at a higher level:
+
+    >>> y = np.concatenate([np.tile(pattern, 20), rng.uniform(size=30),
+    ...                     2 + np.tile([0.1, 0.7, 0.3, 0.9, 0.5], 8)])
+    >>> res = nc.laminar_phases(y)
+    >>> res.phases.tolist(), res.periods.tolist()
+    ([[0, 60], [90, 130]], [3, 5])
     """
     x = as_series(series)
     n = x.size
     max_period = check_int(max_period, "max_period", minimum=1)
     tol = _tol(tol, x)
-    if period is None:
-        period = dominant_period(x, max_period=max_period, tol=tol)
-    else:
+    if period is not None:
         period = check_int(period, "period", minimum=1)
         if n <= period:
             raise ValueError(f"series of length {n} is too short for period={period}: "
                              f"it needs at least period + 1 = {period + 1} points")
-    if min_length is None:
-        min_length = 3 * period
+        if min_length is not None:
+            min_length = check_int(min_length, "min_length", minimum=period + 1)
+        merged = []
+        for start, stop in _candidates(x, period, tol, _min_length(min_length, period)):
+            if merged and start < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], stop)
+            else:
+                merged.append([start, stop])
+        phases = np.array(merged, dtype=np.int64).reshape(-1, 2)
+        periods = np.full(len(phases), period, dtype=np.int64)
     else:
-        min_length = check_int(min_length, "min_length", minimum=period + 1)
-
-    match = np.zeros(n, dtype=bool)
-    match[period:] = np.abs(x[period:] - x[:-period]) <= tol
-    cand = _runs(match)
-    cand[:, 0] -= period
-    cand = cand[cand[:, 1] - cand[:, 0] >= min_length]
-    merged = []
-    for start, stop in cand:
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], stop)
-        else:
-            merged.append([start, stop])
-    phases = np.array(merged, dtype=np.int64).reshape(-1, 2)
+        if n <= max_period:
+            raise ValueError(f"series of length {n} is too short for max_period={max_period}: "
+                             f"it needs at least max_period + 1 = {max_period + 1} points")
+        if min_length is not None:
+            min_length = check_int(min_length, "min_length", minimum=max_period + 1)
+        label = np.zeros(n, dtype=np.int64)
+        for p in range(max_period, 0, -1):          # smaller periods overwrite larger ones
+            for start, stop in _candidates(x, p, tol, _min_length(min_length, p)):
+                label[start:stop] = p
+        change = np.flatnonzero(np.diff(label)) + 1
+        bounds = np.concatenate(([0], change, [n]))
+        runs = np.stack([bounds[:-1], bounds[1:]], axis=1).astype(np.int64)
+        keep = label[runs[:, 0]] > 0
+        phases = runs[keep]
+        periods = label[phases[:, 0]]
+        covered = np.bincount(periods, weights=phases[:, 1] - phases[:, 0],
+                              minlength=max_period + 1)
+        period = (int(np.argmax(covered)) if covered.any()
+                  else dominant_period(x, max_period=max_period, tol=tol))
     mask = np.zeros(n, dtype=bool)
     for start, stop in phases:
         mask[start:stop] = True
@@ -279,7 +335,8 @@ def laminar_phases(series, period=None, tol=None, min_length=None, max_period=12
     lengths = phases[:, 1] - phases[:, 0]
     return LaminarResult(period=int(period), tol=float(tol), mask=mask, phases=phases,
                          bursts=bursts, lengths=lengths, laminar_fraction=float(mask.mean()),
-                         mean_length=float(lengths.mean()) if lengths.size else np.nan)
+                         mean_length=float(lengths.mean()) if lengths.size else np.nan,
+                         periods=periods)
 
 
 def laminar_length_stats(lengths):

@@ -31,7 +31,9 @@ def _laminar_mask(series, mask, period, name):
     """Series and mask of shape (n,) and the period, from a LaminarResult or a bool array."""
     res = _result(mask, name, LaminarResult)
     if res is not None:
-        period = res.period if period is None else period
+        if period is None:
+            found = np.unique(res.periods)
+            period = res.period if found.size < 2 else ", ".join(str(int(q)) for q in found)
         mask = res.mask
     x = _arr(series, "series", (1,))
     m = np.asarray(mask, dtype=bool)
@@ -45,7 +47,8 @@ def _draw_laminar(ax, t, x, m, period=None, ylabel=None):
     ax.plot(t, x, color=LOSS, lw=0.5)
     padded = np.concatenate(([False], m, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded)).reshape(-1, 2)
-    label = f"laminar (period {period})" if period is not None else "laminar"
+    label = ("laminar" if period is None else f"laminar (periods {period})"
+             if isinstance(period, str) else f"laminar (period {period})")
     for k, (s, e) in enumerate(edges):
         ax.axvspan(t[s], t[e - 1], color="0.88", lw=0, zorder=0, label=label if k == 0 else None)
     ax.set_xlabel("step $t$")
