@@ -8,6 +8,7 @@ map ``I - lr * H``.
 
 from . import datasets, systems  # noqa: F401
 from ._version import __version__
+from .bifurcation import BifurcationResult, bifurcation_diagram, feigenbaum_ratios, period_doublings
 from .clv import CLVResult, covariant_vectors
 from .exponents import FiniteLyapunovResult, NetworkMLE, finite_lyapunov, network_mle
 from .hessian import SharpnessSeries, sharpness, sharpness_series
@@ -32,6 +33,7 @@ from .timeseries import (
     laminar_phases,
     rosenstein,
 )
+from .trainability import TrainabilityMap, trainability_map
 from .training import TrainResult, train
 from .validation import ValidationReport, validate
 from .weights import ablation_importance, displacement, path_length
@@ -46,5 +48,7 @@ __all__ = [
     "acf", "kantz", "rosenstein", "laminar_phases", "dominant_period", "laminar_length_stats",
     "delay_embed", "ACFResult", "KantzResult", "RosensteinResult", "LaminarResult",
     "LaminarLengthStats", "validate", "ValidationReport", "save", "load",
+    "bifurcation_diagram", "BifurcationResult", "period_doublings", "feigenbaum_ratios",
+    "trainability_map", "TrainabilityMap",
     "__version__",
 ]

@@ -10,6 +10,7 @@ from .app.plots import (  # noqa: F401
     STYLE,
     plot_acf,
     plot_agreement,
+    plot_bifurcation,
     plot_clv,
     plot_decay_fits,
     plot_distance_panels,
@@ -19,6 +20,7 @@ from .app.plots import (  # noqa: F401
     plot_exponent_histogram,
     plot_ftle_vs_loss,
     plot_intermittency,
+    plot_intermittency_scaling,
     plot_kantz,
     plot_laminar,
     plot_linearised_decay,
@@ -33,6 +35,7 @@ from .app.plots import (  # noqa: F401
     plot_significance,
     plot_spectrum,
     plot_tangent_eigenvalues,
+    plot_trainability,
     plot_weight_heatmaps,
 )
 from .app.plots._style import FIT, LOSS, MEAN, NOT_SIGNIFICANT, SIGNIFICANT, SINGLE  # noqa: F401

@@ -10,6 +10,7 @@ from ._progress import progress_bar
 from ._results import Result
 from ._validate import (
     as_array,
+    as_float_array,
     check_bool,
     check_int,
     check_memory,
@@ -49,7 +50,8 @@ class TrainResult(Result):
     diverged : bool or ndarray of bool of shape (K,)
     diverged_at : int or int ndarray of shape (K,)
         First step t at which theta(t) or its loss is non-finite; -1 if never.
-    lr : float
+    lr : float or ndarray
+        The learning rate(s) as given to :func:`train`.
     steps : int
     batch_size : int or None
 
@@ -75,7 +77,7 @@ class TrainResult(Result):
     distance_l2: np.ndarray = None
     diverged: np.ndarray = None
     diverged_at: np.ndarray = None
-    lr: float = None
+    lr: object = None
     steps: int = None
     batch_size: int = None
 
@@ -87,7 +89,8 @@ class TrainResult(Result):
     def __repr__(self):
         shape = np.shape(self.theta)
         kind = f"{shape[0]} trajectories" if len(shape) == 2 else "1 trajectory"
-        return (f"TrainResult({kind}, steps={self.steps}, lr={self.lr}, "
+        lr = self.lr if np.ndim(self.lr) == 0 else f"array{np.shape(self.lr)}"
+        return (f"TrainResult({kind}, steps={self.steps}, lr={lr}, "
                 f"n_diverged={self.n_diverged})")
 
 
@@ -139,8 +142,12 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     theta0 : ndarray of shape (n_params,) or (K, n_params)
         One initial condition or an ensemble of K. A non-finite row is
         flagged as diverged at step 0 rather than rejected.
-    lr : float
-        Learning rate, > 0.
+    lr : float or ndarray
+        Learning rate, > 0: one for every trajectory, or an array with one
+        per trajectory (shape (K,)) or per trajectory and parameter (shape
+        (K, n_params), e.g. per-layer rates; shape (n_params,) for a single
+        trajectory). A trajectory run with an array holds the bits of the run
+        with the scalar of its row.
     steps : int
         Number of GD steps, >= 0.
     record : {"metrics", "final", "params"}
@@ -187,7 +194,6 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     """
     if not hasattr(model, "_kernel_args"):
         raise TypeError(f"model must be a netchaos.MLP, got {type(model).__name__}")
-    lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", minimum=0)
     every = check_int(every, "every", minimum=1)
     if not isinstance(record, str):
@@ -197,6 +203,7 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     test_metrics = check_bool(test_metrics, "test_metrics")
     progress = check_bool(progress, "progress")
     arr, single = model._check_theta(theta0, name="theta0")
+    lr, lr_rows = _check_lr(lr, arr.shape[0] if not single else None, model.n_params)
     X, y, Xte, yte = split_data(data)
     X, yi, yf = model._check_data(X, y, "X_train" if hasattr(data, "X_train") else "X",
                                   "y_train" if hasattr(data, "X_train") else "y")
@@ -233,6 +240,13 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     # that a caller passing a temporary (as perturbation_ensemble does) frees it now
     del theta0, arr, rows
     nb = blocks.shape[0]
+    if lr_rows is None:
+        lrs = np.empty((nb, 0, lanes))
+        lr_group = np.zeros(model.n_params, dtype=np.int64)
+    else:
+        lrs = _blocks.pack(lr_rows, slots)
+        lr_group = (np.zeros(model.n_params, dtype=np.int64) if lr_rows.shape[1] == 1
+                    else np.arange(model.n_params, dtype=np.int64))
     # reference lane of every slot (padding slots have no reference)
     ref_lane = np.full((nb, lanes), -1, dtype=np.int64)
     for k in np.nonzero(ref >= 0)[0]:
@@ -260,15 +274,17 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     bar = progress_bar(progress, steps, f"GD ({K} traj.)", unit="step")
     try:
         for t0, t1 in chunks:
-            args = (*model._kernel_args(), X, yi, yf, batches, lr, t0, t1, steps)
+            args = (*model._kernel_args(), X, yi, yf, batches, lr if lr_rows is None else 0.0,
+                    t0, t1, steps)
             if nb == 1:  # one block: the serial kernel, no thread launch
                 run_block(blocks[0], *args, alive[0], div_at[0], want_metrics, loss_out[0],
                           acc_out[0], Xte, yite, yfte, bool(test_metrics), te_loss[0], te_acc[0],
-                          every, params_out[0], ref_lane[0], d1[0], d2[0], tile)
+                          every, params_out[0], ref_lane[0], d1[0], d2[0], tile, lrs[0],
+                          lr_group)
             else:
                 run_blocks(blocks, *args, alive, div_at, want_metrics, loss_out, acc_out,
                            Xte, yite, yfte, bool(test_metrics), te_loss, te_acc,
-                           every, params_out, ref_lane, d1, d2, tile)
+                           every, params_out, ref_lane, d1, d2, tile, lrs, lr_group)
             if bar is not None:
                 bar.update(t1 - t0)
     finally:
@@ -299,6 +315,24 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
         res.diverged = bool(res.diverged)
         res.diverged_at = int(res.diverged_at)
     return res
+
+
+def _check_lr(lr, K, n_params):
+    """``lr`` as a float (scalar) or float rows (K, 1) / (K, n_params); ``K`` None: one trajectory."""
+    if np.ndim(lr) == 0:
+        return check_positive(lr, "lr"), None
+    arr = as_float_array(lr, "lr", ndim=(1, 2))
+    rows = 1 if K is None else K
+    if K is None and arr.shape == (n_params,):
+        arr = arr[None]
+    elif arr.shape == (rows,):
+        arr = arr[:, None]
+    elif arr.shape != (rows, n_params):
+        want = f"({n_params},)" if K is None else f"({K},) or ({K}, {n_params})"
+        raise ValueError(f"lr must be a number or an array of shape {want}, got shape {arr.shape}")
+    if np.any(arr <= 0):
+        raise ValueError("lr must be > 0 everywhere")
+    return np.array(lr, dtype=np.float64), np.ascontiguousarray(arr)
 
 
 def _check_size(model, K, steps, every, record, distances, test_metrics, batch_size):

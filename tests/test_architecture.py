@@ -22,7 +22,7 @@ LAYERS = {
 }
 BASE = {"model", "training", "datasets", "systems", "io", "checkpoint", "distributed"}
 ANALYSES = {"perturbation", "exponents", "sweeps", "weights", "spectra", "hessian", "timeseries",
-            "stability", "clv"}
+            "stability", "clv", "bifurcation", "trainability"}
 PROTOCOLS = {"protocols", "validation"}
 APP_SHIMS = {"plots", "widgets", "reproduce", "cli"}
 

@@ -61,7 +61,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
               X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
               want_metrics, loss_out, acc_out,
               Xte, yite, yfte, want_test, te_loss_out, te_acc_out,
-              every, params_out, ref, d1_out, d2_out, tile):
+              every, params_out, ref, d1_out, d2_out, tile, lrs, lr_group):
     """Advance one block from step ``t0`` to ``t1`` (``t1 <= n_steps``).
 
     ``theta`` (n_params, n_lanes) is updated in place. Metrics at theta(t) are
@@ -73,10 +73,21 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     for ``t % every == 0`` when it has rows; ``d1_out``/``d2_out`` receive the
     distances when they have rows. ``tile`` is the number of samples per
     pass over the weights (see :func:`netchaos.core.mlp.forward_lanes`).
+
+    Learning rates: the scalar ``lr`` for every lane and parameter when
+    ``lrs`` (n_groups, n_lanes) has zero rows; otherwise parameter ``p`` of
+    lane ``q`` steps with ``lrs[lr_group[p], q]`` (one group: a learning rate
+    per lane; one group per layer: per-layer rates). The update is the same
+    product ``theta - lr * G`` either way, so a lane given the scalar's value
+    follows the bits of the scalar run.
     """
     P = theta.shape[0]
     L = theta.shape[1]
     A, D, scr, ti = make_work(sizes, L, tile)
+    lrm = np.empty((P, L))
+    for p in range(P):
+        for q in range(L):
+            lrm[p, q] = lrs[lr_group[p], q] if lrs.shape[0] > 0 else lr
     G = np.empty((P, L))
     loss = np.empty(L)
     acc = np.empty(L)
@@ -146,7 +157,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
             bad[q] = 0.0
         for p in range(P):
             for q in range(L):
-                v = theta[p, q] - lr * G[p, q]
+                v = theta[p, q] - lrm[p, q] * G[p, q]
                 bad[q] += v - v
         for q in range(L):
             if alive[q] == 1 and bad[q] != 0.0:
@@ -154,7 +165,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                 div_at[q] = t + 1
         for p in range(P):
             for q in range(L):
-                v = theta[p, q] - lr * G[p, q]
+                v = theta[p, q] - lrm[p, q] * G[p, q]
                 theta[p, q] = v if alive[q] == 1 else theta[p, q]
         if rec_params and (t + 1) % every == 0:
             _record_params(theta, params_out, (t + 1) // every)
@@ -171,11 +182,11 @@ def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
                want_metrics, loss_out, acc_out,
                Xte, yite, yfte, want_test, te_loss_out, te_acc_out,
-               every, params_out, ref, d1_out, d2_out, tile):
+               every, params_out, ref, d1_out, d2_out, tile, lrs, lr_group):
     """:func:`run_block` for every block, in parallel over blocks.
 
-    Every per-block array carries a leading block axis; arrays that are not
-    recorded have zero length on their second axis.
+    Every per-block array carries a leading block axis (``lrs`` too); arrays
+    that are not recorded have zero length on their second axis.
     """
     nb = thetas.shape[0]
     for b in prange(nb):
@@ -183,7 +194,7 @@ def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                   X, yi, yf, batches, lr, t0, t1, n_steps, alive[b], div_at[b],
                   want_metrics, loss_out[b], acc_out[b],
                   Xte, yite, yfte, want_test, te_loss_out[b], te_acc_out[b],
-                  every, params_out[b], ref[b], d1_out[b], d2_out[b], tile)
+                  every, params_out[b], ref[b], d1_out[b], d2_out[b], tile, lrs[b], lr_group)
 
 
 @njit(cache=True, error_model="numpy")

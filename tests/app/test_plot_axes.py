@@ -67,6 +67,14 @@ CASES = {
     "plot_sharpness": ("ax", ([0, 5, 10], [1.0, 1.8, 2.1], 2.0), {"loss": [1.0, 0.6, 0.5]}),
     "plot_clv": ("fig", (np.arange(4), [0.5, 1.0, 0.2, 0.8], np.zeros((3, 2))), {}),
     "plot_linearised_decay": ("ax", (t, d, 1.1 * d), {}),
+    "plot_bifurcation": ("fig", (nc.bifurcation_diagram(nc.systems.logistic, lr_values=[3.2, 3.9],
+                                                        x0=0.3, steps=20, transient=50),), {}),
+    "plot_intermittency_scaling": ("ax", ({"distance": np.array([1e-3, 1e-2]),
+                                           "mean_length": np.array([30.0, 10.0]), "slope": -0.48,
+                                           "intercept": 0.1, "expected": -0.5},), {}),
+    "plot_trainability": ("ax", (nc.trainability_map(nc.MLP([2, 1], loss="mse"),
+                                                     (np.eye(2), np.ones((2, 1))), [0.1, 9.0],
+                                                     [1.0, 2.0], second="scale", steps=5),), {}),
 }
 
 AX = sorted(n for n, c in CASES.items() if c[0] == "ax")
@@ -84,7 +92,7 @@ def _n_artists(ax):
 
 def test_every_public_function_has_a_case():
     public = {n for n in plots.__all__ if n.startswith("plot_")}
-    assert len(public) == 27
+    assert len(public) == 30
     assert set(CASES) == public
 
 

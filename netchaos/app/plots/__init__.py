@@ -68,6 +68,12 @@ plot_sharpness             top Hessian eigenvalue against the 2/lr threshold, ``
 plot_clv                   covariant-vector angle and local growth rates, ``fig=``
 plot_linearised_decay      post-training distances against the tangent-map prediction, ``ax=``
 
+Routes to chaos (:mod:`.routes`):
+
+plot_bifurcation           attractor and largest exponent over a parameter, ``fig=``
+plot_intermittency_scaling mean laminar length against the distance to a window, ``ax=``
+plot_trainability          trained / not trained over two hyper-parameters, ``ax=``
+
 Examples
 --------
 >>> import numpy as np
@@ -102,6 +108,7 @@ from .runs import (
     plot_loss_curves,
     plot_weight_heatmaps,
 )
+from .routes import plot_bifurcation, plot_intermittency_scaling, plot_trainability
 from .series import (
     plot_acf,
     plot_intermittency,
@@ -150,4 +157,7 @@ __all__ = [
     "plot_lr_detail",
     "plot_linearised_decay",
     "plot_clv",
+    "plot_bifurcation",
+    "plot_intermittency_scaling",
+    "plot_trainability",
 ]
