@@ -10,7 +10,8 @@ from . import datasets, systems  # noqa: F401
 from ._version import __version__
 from .clv import CLVResult, covariant_vectors
 from .exponents import FiniteLyapunovResult, NetworkMLE, finite_lyapunov, network_mle
-from .hessian import SharpnessSeries, sharpness, sharpness_series
+from .hessian import (HessianEigenvalues, SharpnessSeries, hessian_eigenvalues, sharpness,
+                      sharpness_series)
 from .io import load, save
 from .model import MLP
 from .perturbation import EnsembleResult, perturbation_ensemble
@@ -42,6 +43,7 @@ __all__ = [
     "displacement", "path_length", "ablation_importance",
     "EnsembleResult", "FiniteLyapunovResult", "NetworkMLE", "SweepResult",
     "lyapunov_spectrum", "covariant_vectors", "sharpness", "sharpness_series",
+    "hessian_eigenvalues", "HessianEigenvalues",
     "ftle_vs_final_loss", "SpectrumResult", "CLVResult", "SharpnessSeries", "FTLELossResult",
     "acf", "kantz", "rosenstein", "laminar_phases", "dominant_period", "laminar_length_stats",
     "delay_embed", "ACFResult", "KantzResult", "RosensteinResult", "LaminarResult",
