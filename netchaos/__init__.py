@@ -11,7 +11,8 @@ from ._version import __version__
 from .bifurcation import BifurcationResult, bifurcation_diagram, feigenbaum_ratios, period_doublings
 from .clv import CLVResult, covariant_vectors
 from .exponents import FiniteLyapunovResult, NetworkMLE, finite_lyapunov, network_mle
-from .hessian import SharpnessSeries, sharpness, sharpness_series
+from .hessian import (HessianEigenvalues, SharpnessSeries, hessian_eigenvalues, sharpness,
+                      sharpness_series)
 from .io import load, save
 from .model import MLP
 from .perturbation import EnsembleResult, perturbation_ensemble
@@ -44,6 +45,7 @@ __all__ = [
     "displacement", "path_length", "ablation_importance",
     "EnsembleResult", "FiniteLyapunovResult", "NetworkMLE", "SweepResult",
     "lyapunov_spectrum", "covariant_vectors", "sharpness", "sharpness_series",
+    "hessian_eigenvalues", "HessianEigenvalues",
     "ftle_vs_final_loss", "SpectrumResult", "CLVResult", "SharpnessSeries", "FTLELossResult",
     "acf", "kantz", "rosenstein", "laminar_phases", "dominant_period", "laminar_length_stats",
     "delay_embed", "ACFResult", "KantzResult", "RosensteinResult", "LaminarResult",

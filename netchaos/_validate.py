@@ -22,6 +22,55 @@ def as_array(value, name):
         raise TypeError(f"{name} must be an array of numbers: {exc}") from None
 
 
+def to_numpy(value, name):
+    """A framework tensor (torch, JAX, anything with ``__array__``) as a numpy array, detached
+    from any autograd graph and on the CPU; numpy arrays and other objects unchanged."""
+    if isinstance(value, np.ndarray) or not hasattr(value, "__array__") \
+            or isinstance(value, type):
+        return value
+    if hasattr(value, "detach"):              # torch: off the graph and onto the CPU
+        value = value.detach().cpu()
+        if str(getattr(value, "dtype", "")) in ("torch.bfloat16", "torch.float16"):
+            value = value.float()
+    try:
+        return np.asarray(value)
+    except Exception as exc:
+        raise TypeError(f"{name}: converting its {type(value).__name__} to a numpy array "
+                        f"failed: {exc}") from None
+
+
+_AXES = ("init", "pert", "t")
+
+
+def distance_layout(arr, layout):
+    """A recorded distance array with its axes named by ``layout`` as (n_init, n_pert, T).
+
+    ``layout`` names the axes in order, comma-separated, among ``"init"``, ``"pert"`` and
+    ``"t"`` (``"pert,t"``, ``"t,pert"``, ...); None means ``"init,pert,t"`` for 3-D and
+    ``"t"`` for 1-D input, and is refused for 2-D input, which is ambiguous.
+    """
+    shape, ndim = arr.shape, arr.ndim
+    if layout is None:
+        if ndim == 2:
+            raise ValueError(
+                f"distances of shape {shape} is ambiguous: give layout='pert,t' (one initial "
+                f"condition), 't,pert' (time first), 'init,t' or 't,init' (one perturbation "
+                f"each)")
+        layout = "init,pert,t" if ndim == 3 else "t"
+    if not isinstance(layout, str):
+        raise TypeError(f"layout must be a string such as 'pert,t', got {type(layout).__name__}")
+    names = [a.strip() for a in layout.split(",")]
+    if len(names) != ndim or len(set(names)) != ndim or not set(names) <= set(_AXES) \
+            or "t" not in names:
+        raise ValueError(f"layout {layout!r} must name the {ndim} axes of distances (shape "
+                         f"{shape}) with distinct names among 'init', 'pert', 't', 't' included")
+    for a in _AXES:
+        if a not in names:
+            arr = arr[..., None]
+            names.append(a)
+    return np.transpose(arr, [names.index(a) for a in _AXES])
+
+
 def as_numeric(value, name):
     """``value`` as a numpy array of a real numeric (or bool) dtype, unconverted."""
     if isinstance(value, (str, bytes)) or value is None:
@@ -125,20 +174,54 @@ def split_data(data):
 #: What each use of a model needs from it.
 MODEL_ATTRIBUTES = {
     "train": ("n_params", "weight_mask", "init", "loss"),
-    "tangent": ("grad", "jvp_map", "hvp", "n_params"),
+    "tangent": ("n_params", "grad", "hvp"),
+}
+
+#: The network model protocol of the tangent tools (spectra, covariant vectors, sharpness):
+#: the required members first, then the optional ones with the default used without them.
+MODEL_PROTOCOL = {
+    "n_params": "int: length of the flat float64 parameter vector theta",
+    "grad": "grad(theta, X, y) -> ndarray (n_params,): the gradient of the loss",
+    "hvp": "hvp(theta, V, X, y) -> H(theta) V, for V of shape (n_params,) or (n_params, k)",
+    "loss": "optional: loss(theta, X, y) -> float; called once to check the data",
+    "jvp_map": "optional: jvp_map(theta, V, X, y, lr) -> V - lr H(theta) V (default: from hvp)",
+    "step_tangent": "optional: step_tangent(theta, V, X, y, lr) -> (theta - lr grad, "
+                    "V - lr H V) in one pass (default: grad and jvp_map)",
 }
 
 
 def check_model(model, needs="train"):
     """Check that ``model`` has the attributes a use needs (``MODEL_ATTRIBUTES``).
 
-    Raises a TypeError naming the first missing attribute.
+    Raises a TypeError naming every missing attribute (and, for the tangent tools, the
+    protocol ``MODEL_PROTOCOL`` they belong to).
     """
-    for attr in MODEL_ATTRIBUTES[needs]:
-        if not hasattr(model, attr):
-            raise TypeError(f"model must be a netchaos.MLP (needs .{attr}), "
-                            f"got {type(model).__name__}")
+    missing = [attr for attr in MODEL_ATTRIBUTES[needs] if not hasattr(model, attr)]
+    if needs == "tangent":
+        missing += [attr for attr in ("grad", "hvp") if attr not in missing
+                    and not callable(getattr(model, attr))]
+        if missing:
+            raise TypeError(
+                f"model must implement the network model protocol (a netchaos.MLP, a "
+                f"netchaos.adapters model or any object with n_params, grad(theta, X, y) and "
+                f"hvp(theta, V, X, y)); {type(model).__name__} lacks "
+                + ", ".join(f".{a} ({MODEL_PROTOCOL[a]})" for a in missing))
+        n = getattr(model, "n_params")
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise TypeError(f"model.n_params must be a positive integer, got {n!r}")
+    elif missing:
+        raise TypeError(f"model must be a netchaos.MLP (needs .{missing[0]}), "
+                        f"got {type(model).__name__}")
     return model
+
+
+def check_model_data(model, X, y):
+    """Check ``X, y`` against ``model`` once, before any iteration: through ``model.loss``
+    when the model has one (its messages name X and y), else by their being arrays."""
+    if hasattr(model, "loss"):
+        model.loss(np.zeros(model.n_params), X, y)
+    elif X is None or y is None:
+        raise ValueError("data must hold X and y")
 
 
 def check_scope(scope):

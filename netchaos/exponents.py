@@ -27,9 +27,16 @@ import numpy as np
 from ._fit import line_fit
 from ._random import seed_entropy
 from ._results import Result, fmt, renamed_field
-from ._validate import as_array, as_float_array, check_int, check_positive
+from ._validate import (
+    as_array,
+    as_float_array,
+    check_int,
+    check_positive,
+    distance_layout,
+    to_numpy,
+)
 
-__all__ = ["REASONS", "FiniteLyapunovResult", "NetworkMLE", "finite_lyapunov", "network_mle"]
+__all__ = ["REASONS", "MLE_REASONS", "FiniteLyapunovResult", "NetworkMLE", "finite_lyapunov", "network_mle"]
 
 #: Codes of :attr:`FiniteLyapunovResult.reason`, with their meaning.
 REASONS = {
@@ -39,6 +46,16 @@ REASONS = {
     "nonfinite": "the distance series holds NaN or inf (a trajectory diverged)",
     "too_short": "no candidate window of at least min_window steps before saturation",
     "flat": "ln d is exactly constant on every candidate window (R^2 undefined)",
+}
+
+
+#: Codes of :attr:`NetworkMLE.reason`: why ``exponent``, ``std`` or ``ci`` is NaN.
+MLE_REASONS = {
+    "ok": "exponent, std and ci computed",
+    "all_nan": "every exponent is NaN (see the reason codes of the fits): all NaN",
+    "none_kept": "no exponent passes min_r2 and min_exponent: all NaN",
+    "one_kept": "a single exponent kept: std and ci are NaN",
+    "no_bootstrap": "n_boot = 0: ci is NaN",
 }
 
 
@@ -147,6 +164,9 @@ class NetworkMLE(Result):
         ``"nonfinite"`` of a :class:`FiniteLyapunovResult`; 0 for plain
         exponents, whose NaN are only counted in ``n_nan``). Always
         ``<= n_nan``.
+    reason : str
+        ``"ok"`` or why ``exponent``, ``std`` or ``ci`` is NaN; the codes are in
+        :data:`MLE_REASONS`.
 
     Examples
     --------
@@ -173,6 +193,7 @@ class NetworkMLE(Result):
     ci_level: float
     seed: int
     n_diverged: int = 0
+    reason: str = "ok"
 
     def __repr__(self):
         return (f"NetworkMLE(exponent={fmt(self.exponent)}, std={fmt(self.std)}, "
@@ -180,10 +201,19 @@ class NetworkMLE(Result):
                 f"rho={fmt(self.rho)}, n_nan={self.n_nan}, n_diverged={self.n_diverged})")
 
 
-def _as_distance_array(distances):
+def _as_distance_array(distances, layout=None):
     if hasattr(distances, "distances") and not isinstance(distances, np.ndarray):
         distances = distances.distances
-    arr = as_float_array(distances, "distances", ndim=(1, 2, 3), finite=False)
+    arr = as_float_array(to_numpy(distances, "distances"), "distances", ndim=(1, 2, 3),
+                         finite=False)
+    if layout is not None:
+        arr = distance_layout(arr, layout)
+    elif arr.ndim == 2 and arr.shape[0] >= arr.shape[1]:
+        raise ValueError(
+            f"distances of shape {arr.shape} is ambiguous: read as (n_init, T) it would be "
+            f"{arr.shape[0]} initial conditions of {arr.shape[1]} time points each; name its "
+            f"axes with layout='init,t', 't,pert' (time first), 'pert,t' (one initial "
+            f"condition) or 't,init'")
     with np.errstate(invalid="ignore"):
         if np.any(arr < 0):
             raise ValueError("distances must be >= 0")
@@ -271,7 +301,7 @@ def _best_window(y, a, b):
 
 
 def finite_lyapunov(distances, min_window=20, starts=None, lengths="all", max_steps=None,
-                    saturation=True, saturation_fraction=0.1, min_rise=1.0):
+                    saturation=True, saturation_fraction=0.1, min_rise=1.0, layout=None):
     """Finite network Lyapunov exponents, one per initial condition (Eq. 3 of [1]_).
 
     For each initial condition the distances are averaged over the
@@ -284,7 +314,9 @@ def finite_lyapunov(distances, min_window=20, starts=None, lengths="all", max_st
     distances : array_like of shape (n_init, n_pert, T), (n_init, T) or (T,)
         Distances d_j(t) >= 0 between perturbed and reference trajectories
         (already averaged over perturbations when 2-D; one series when 1-D),
-        or an :class:`EnsembleResult`.
+        or an :class:`EnsembleResult`. A 2-D array with at least as many rows as
+        time points is refused as ambiguous (a time-first recording?) unless
+        ``layout`` names its axes.
     min_window : int, default 20
         Minimum number of points of a fit window, >= 3.
     starts : int or array_like of int, optional
@@ -304,6 +336,11 @@ def finite_lyapunov(distances, min_window=20, starts=None, lengths="all", max_st
     saturation_fraction : float, default 0.1
         The saturation step is the first step at which y comes within this
         fraction of its total rise below its maximum.
+    layout : str, optional
+        The axes of a recorded array, as in
+        :meth:`netchaos.EnsembleResult.from_arrays`: ``"pert,t"`` for one initial
+        condition's (n_pert, T) array, ``"t,pert"`` time first, ``"init,t"`` for
+        the (n_init, T) means, ``"init,pert,t"``...
     min_rise : float, default 1.0
         A series whose ln-distance never rises by at least ``min_rise`` has no
         saturation (all steps are usable, e.g. decaying distances).
@@ -387,7 +424,7 @@ def finite_lyapunov(distances, min_window=20, starts=None, lengths="all", max_st
     >>> round(float(fl.exponent[0]), 6), str(fl.reason[0])
     (0.3, 'ok')
     """
-    D = _as_distance_array(distances)
+    D = _as_distance_array(distances, layout)
     min_window = check_int(min_window, "min_window", minimum=3)
     if max_steps is not None:
         max_steps = check_int(max_steps, "max_steps", minimum=1)
@@ -603,12 +640,15 @@ def network_mle(fl, r2=None, min_r2=0.9, min_exponent=0.05, n_boot=1000, ci=0.95
         lo, hi = float(lo), float(hi)
     n_fin = int(finite.sum())
     rho = float(np.mean(lam[finite] > 0)) if n_fin else np.nan
+    reason = ("all_nan" if n_fin == 0 else "none_kept" if m == 0 else "one_kept" if m == 1
+              else "no_bootstrap" if n_boot == 0 else "ok")
     return NetworkMLE(
         exponent=value, std=std, ci=(lo, hi), kept=kept, n_kept=int(m),
         kept_fraction=m / lam.size, rho=rho, n=int(lam.size), n_nan=int(lam.size - n_fin),
         exponents=lam, min_r2=float(min_r2), min_exponent=float(min_exponent),
         n_boot=n_boot, ci_level=level, seed=entropy,
         n_diverged=fl.n_diverged if isinstance(fl, FiniteLyapunovResult) else 0,
+        reason=reason,
     )
 
 

@@ -2,6 +2,8 @@
 
 - :func:`sharpness` -- the top Hessian eigenvalue(s) from Hessian-vector
   products only (Lanczos or power iteration) [2]_;
+- :func:`hessian_eigenvalues` -- the top-k and the most negative eigenvalues by Lanczos,
+  of the whole Hessian and of its diagonal blocks (per layer), with a convergence report;
 - :func:`sharpness_series` -- their evolution along training against the
   ``2 / lr`` edge-of-stability threshold [1]_: on a quadratic, ``lr h = 2`` is the
   flip (period-doubling) bifurcation of the GD fixed point.
@@ -26,6 +28,7 @@ from ._results import Result, renamed_field
 from ._validate import (
     check_int,
     check_model,
+    check_model_data,
     check_positive,
     check_theta,
     rng_from,
@@ -33,7 +36,8 @@ from ._validate import (
 )
 from .training import train
 
-__all__ = ["SharpnessSeries", "sharpness", "sharpness_series"]
+__all__ = ["SharpnessSeries", "HessianEigenvalues", "sharpness", "sharpness_series",
+           "hessian_eigenvalues"]
 
 
 @dataclass(repr=False)
@@ -274,7 +278,7 @@ def sharpness(model, theta, X, y, method="lanczos", k=1, tol=1e-10, maxiter=None
         maxiter = check_int(maxiter, "maxiter", minimum=1)
     rng = rng_from(seed)
     # validates X, y (named in the messages) before any iteration
-    model.loss(np.zeros(n), X, y)
+    check_model_data(model, X, y)
     nan = float("nan") if k == 1 else np.full(k, np.nan)
     if not np.all(np.isfinite(theta)):
         return nan
@@ -409,3 +413,240 @@ def sharpness_series(model, data, theta0, lr, steps, every=1, method="lanczos", 
 
 
 renamed_field(SharpnessSeries, "steps", "t")
+
+
+@dataclass(repr=False)
+class HessianEigenvalues(Result):
+    """Extreme Hessian eigenvalues of the whole parameter vector and of its blocks.
+
+    Row 0 is the whole Hessian (name ``"all"``); rows 1.. the diagonal blocks
+    ``H[b, b]`` (the curvature of the loss within one layer or tensor).
+
+    Attributes
+    ----------
+    names : list of str
+        ``"all"`` then the block names, length ``n_rows``.
+    sizes : int ndarray of shape (n_rows,)
+        Number of parameters of each row's block.
+    top : ndarray of shape (n_rows, k)
+        The ``k`` largest eigenvalues, descending (NaN where a block has fewer than ``k``).
+    bottom : ndarray of shape (n_rows, k)
+        The ``k`` smallest (most negative) eigenvalues, ascending.
+    residual_top, residual_bottom : ndarray of shape (n_rows, k)
+        ``||H u - lambda u||`` of each returned unit eigenvector, computed with one extra
+        product after the iteration: each eigenvalue lies within its residual of an exact
+        eigenvalue of the block.
+    n_matvec : int ndarray of shape (n_rows,)
+        Hessian-vector products spent (columns of the products).
+    converged : ndarray of bool of shape (n_rows,)
+        Lanczos converged and every residual is at most ``sqrt(tol) * max |lambda|``.
+    method : list of str
+        ``"lanczos"`` or ``"dense"`` (blocks of at most ``2 k + 1`` parameters) per row.
+    k : int
+    tol : float
+
+    Examples
+    --------
+    >>> import netchaos as nc
+    >>> model = nc.MLP([4, 3, 3])
+    >>> X, y = nc.datasets.iris().train
+    >>> ev = nc.hessian_eigenvalues(model, model.init(seed=0), X, y, blocks="layers", seed=0)
+    >>> ev.names, bool(ev.converged.all())
+    (['all', 'layer0', 'layer1'], True)
+    """
+
+    names: list
+    sizes: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray
+    residual_top: np.ndarray
+    residual_bottom: np.ndarray
+    n_matvec: np.ndarray
+    converged: np.ndarray
+    method: list
+    k: int
+    tol: float
+
+    def __repr__(self):
+        return (f"HessianEigenvalues({len(self.names)} rows, k={self.k}, "
+                f"top={self.top[0, 0]:.6g}, bottom={self.bottom[0, 0]:.6g}, "
+                f"converged={int(self.converged.sum())}/{len(self.names)})")
+
+
+def _model_blocks(model, blocks):
+    """``[(name, index array)]`` of the blocks asked for."""
+    n = model.n_params
+    if blocks is None:
+        return []
+    if isinstance(blocks, str):
+        if blocks != "layers":
+            raise ValueError(f"blocks must be None, 'layers' or a dict of name -> slice, "
+                             f"got {blocks!r}")
+        if hasattr(model, "blocks"):
+            blocks = model.blocks
+        elif hasattr(model, "sizes") and hasattr(model, "_kernel_args"):
+            sz, off = model.sizes, 0
+            blocks = {}
+            for i in range(len(sz) - 1):
+                blocks[f"layer{i}"] = slice(off, off + sz[i] * sz[i + 1] + sz[i + 1])
+                off = blocks[f"layer{i}"].stop
+        else:
+            raise TypeError("blocks='layers' needs a model with a .blocks dict (an adapter) "
+                            "or a netchaos.MLP; give the blocks as a dict")
+    if not isinstance(blocks, dict):
+        raise TypeError(f"blocks must be a dict of name -> slice or index array, "
+                        f"got {type(blocks).__name__}")
+    out = []
+    for name, sel in blocks.items():
+        idx = np.arange(n)[sel] if isinstance(sel, slice) else np.asarray(sel)
+        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer) \
+                or idx.min() < 0 or idx.max() >= n or np.unique(idx).size != idx.size:
+            raise ValueError(f"blocks[{name!r}] must select distinct parameters in "
+                             f"0..{n - 1}, got {sel!r}")
+        out.append((str(name), idx.astype(np.int64)))
+    return out
+
+
+def _extremes(matvec, n, k, tol, maxiter, rng):
+    """(top, bottom, residual_top, residual_bottom, n_matvec, ok, method) of one block."""
+    count = [0]
+
+    def mv(V):
+        count[0] += V.shape[1] if V.ndim == 2 else 1
+        return matvec(V)
+
+    kk = min(k, n)
+    if n <= 2 * k + 1:
+        H = mv(np.eye(n))
+        vals, U = np.linalg.eigh(0.5 * (H + H.T))
+        top_v, top_u = vals[::-1][:kk], U[:, ::-1][:, :kk]
+        bot_v, bot_u = vals[:kk], U[:, :kk]
+        ok, method = True, "dense"
+    else:
+        from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+        op = LinearOperator((n, n), matvec=lambda v: mv(np.ravel(v)[:, None])[:, 0],
+                            matmat=mv, dtype=np.float64)
+        ok, method, found = True, "lanczos", []
+        for which in ("LA", "SA"):
+            try:
+                vals, U = eigsh(op, k=kk, which=which, tol=tol, maxiter=maxiter,
+                                v0=rng.standard_normal(n))
+            except ArpackNoConvergence as exc:
+                ok = False
+                vals, U = np.asarray(exc.eigenvalues, float), np.asarray(exc.eigenvectors)
+            order = np.argsort(vals)
+            order = order[::-1] if which == "LA" else order
+            found.append((vals[order], U[:, order]))
+        (top_v, top_u), (bot_v, bot_u) = found
+    res = []
+    for v, U in ((top_v, top_u), (bot_v, bot_u)):
+        r = np.full(k, np.nan)
+        if v.size:
+            r[:v.size] = np.linalg.norm(matvec(U) - U * v, axis=0)
+        res.append(r)
+    pad = lambda v: np.concatenate([v, np.full(k - v.size, np.nan)])  # noqa: E731
+    scale = max(np.nanmax(np.abs(np.concatenate([top_v, bot_v]))), np.finfo(float).tiny)
+    ok = ok and top_v.size == kk and bot_v.size == kk \
+        and bool(np.all(np.concatenate([res[0][:kk], res[1][:kk]]) <= np.sqrt(tol) * scale))
+    return pad(top_v), pad(bot_v), res[0], res[1], count[0], ok, method
+
+
+def hessian_eigenvalues(model, theta, X, y, k=1, blocks=None, tol=1e-10, maxiter=None,
+                        seed=None):
+    """Top-k and most negative Hessian eigenvalues, of the whole Hessian and per block.
+
+    Parameters
+    ----------
+    model : MLP or any model of the network protocol
+        Needs ``n_params`` and ``hvp(theta, V, X, y)`` (see :func:`sharpness`).
+    theta : ndarray of shape (n_params,)
+    X, y : the training data
+    k : int, default 1
+        Eigenvalues at each end of every spectrum.
+    blocks : None, "layers" or dict of str to slice or index array, optional
+        Diagonal blocks ``H[b, b]`` also analysed: ``"layers"`` gives the layers of a
+        netchaos.MLP (weights and bias) or the parameter tensors of an adapter
+        (``model.blocks``).
+    tol : float, default 1e-10
+        ARPACK's relative accuracy of the Ritz values.
+    maxiter : int, optional
+        ARPACK restarts (default ``10 n``).
+    seed : int, numpy.random.Generator or None
+        Starting vectors.
+
+    Returns
+    -------
+    HessianEigenvalues
+        ``top``, ``bottom`` (n_rows, k), the residuals and the convergence report.
+
+    Notes
+    -----
+    Lanczos [2]_ (ARPACK's implicitly restarted variant, ``scipy.sparse.linalg.eigsh``
+    with ``which="LA"`` and ``"SA"``) on a LinearOperator of Hessian-vector products:
+    no Hessian is formed. A block ``b`` is the operator ``v_b -> (H [v_b; 0])_b``, the
+    curvature of the loss restricted to those parameters. Blocks of at most ``2 k + 1``
+    parameters are formed densely from ``n_b`` products. The residual
+    ``||H u - lambda u||`` of every unit Ritz vector bounds the distance of its
+    eigenvalue to the spectrum (Bauer-Fike for symmetric matrices), so the report does
+    not rely on the iteration's own stopping rule. Negative eigenvalues mark saddle
+    directions; their magnitude against the top one measures how far from convex the
+    loss is at ``theta``.
+
+    References
+    ----------
+    .. [1] J. Cohen et al., ICLR (2021).
+    .. [2] C. Lanczos, J. Res. Natl. Bur. Stand. 45, 255-282 (1950).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import netchaos as nc
+    >>> model = nc.MLP([4, 3, 3])
+    >>> X, y = nc.datasets.iris().train
+    >>> theta = model.init(seed=0)
+    >>> ev = nc.hessian_eigenvalues(model, theta, X, y, k=2, seed=0)
+    >>> h = np.linalg.eigvalsh(model.hessian(theta, X, y))
+    >>> bool(np.allclose(ev.top[0], h[::-1][:2]) and np.allclose(ev.bottom[0], h[:2]))
+    True
+    """
+    check_model(model, "tangent")
+    theta = check_theta(model, theta)
+    n = model.n_params
+    k = check_int(k, "k", minimum=1, maximum=n)
+    tol = check_positive(tol, "tol")
+    if maxiter is not None:
+        maxiter = check_int(maxiter, "maxiter", minimum=1)
+    parts = _model_blocks(model, blocks)
+    rng = rng_from(seed)
+    check_model_data(model, X, y)
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("theta contains NaN or infinite values")
+    rows = [("all", None)] + parts
+    R = len(rows)
+    top, bottom = np.full((R, k), np.nan), np.full((R, k), np.nan)
+    rt, rb = np.full((R, k), np.nan), np.full((R, k), np.nan)
+    n_mv, conv, methods = np.zeros(R, np.int64), np.zeros(R, bool), []
+    with one_blas_thread(n * (k + 2)):
+        for i, (name, idx) in enumerate(rows):
+            if idx is None:
+                def matvec(V):
+                    return np.asarray(model.hvp(theta, V, X, y), dtype=np.float64)
+                nb = n
+            else:
+                def matvec(V, idx=idx):
+                    full = np.zeros((n, V.shape[1]))
+                    full[idx] = V
+                    return np.asarray(model.hvp(theta, full, X, y), dtype=np.float64)[idx]
+                nb = idx.size
+            out = _extremes(matvec, nb, k, tol, maxiter, rng)
+            top[i], bottom[i], rt[i], rb[i], n_mv[i], conv[i], m = out
+            methods.append(m)
+    if not conv.all():
+        bad = [rows[i][0] for i in np.nonzero(~conv)[0]]
+        warnings.warn(f"hessian_eigenvalues: not converged for {bad} (see residual_top, "
+                      "residual_bottom)", RuntimeWarning, stacklevel=2)
+    return HessianEigenvalues(
+        names=[r[0] for r in rows], sizes=np.array([n] + [p[1].size for p in parts]),
+        top=top, bottom=bottom, residual_top=rt, residual_bottom=rb, n_matvec=n_mv,
+        converged=conv, method=methods, k=k, tol=tol)

@@ -57,6 +57,7 @@ from ._files import (
     tagged_float,
 )
 from ._results import result_types
+from ._validate import to_numpy
 from ._version import __version__
 
 __all__ = ["save", "load", "read_metadata", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -78,37 +79,38 @@ class _Encoder:
         self.types = types
         self.arrays = {}
 
-    def __call__(self, obj, key):
+    def __call__(self, obj, key, where=None):
+        # ``key`` names the stored array entry; ``where`` the user's path, for the messages
+        where = key if where is None else where
         value = json_scalar(obj, tagged_float)
         if value is not NOT_SCALAR:
             return value
+        if not is_dataclass(obj):
+            obj = to_numpy(obj, f"cannot save result entry {where!r}")
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject or obj.dtype.kind == "V":
-                raise TypeError(f"cannot save result entry {key!r}: arrays of dtype "
+                raise TypeError(f"cannot save result entry {where!r}: arrays of dtype "
                                 f"{obj.dtype} are not supported")
             self.arrays[key] = obj
             return {"__array__": key}
         if isinstance(obj, tuple):
-            return {"__tuple__": [self(v, _join(key, i)) for i, v in enumerate(obj)]}
+            return {"__tuple__": [self(v, _join(key, i), f"{where}[{i}]")
+                                  for i, v in enumerate(obj)]}
         if isinstance(obj, list):
-            return [self(v, _join(key, i)) for i, v in enumerate(obj)]
+            return [self(v, _join(key, i), f"{where}[{i}]") for i, v in enumerate(obj)]
         if isinstance(obj, dict):
-            return {"__dict__": [[self(k, _join(key, f"k{i}")), self(v, _join(key, i))]
+            return {"__dict__": [[self(k, _join(key, f"k{i}"), f"{where} key {k!r}"),
+                                  self(v, _join(key, i), f"{where}[{k!r}]" if where else str(k))]
                                  for i, (k, v) in enumerate(obj.items())]}
         name = type(obj).__name__
         if is_dataclass(obj) and self.types.get(name) is type(obj):
             return {"__type__": name,
-                    "fields": {f.name: self(getattr(obj, f.name), _join(key, f.name))
+                    "fields": {f.name: self(getattr(obj, f.name), _join(key, f.name),
+                                            _join(where, f.name))
                                for f in fields(obj)}}
-        raise TypeError(f"cannot save result entry {key!r} of type {name}; supported: "
-                        f"{', '.join(sorted(self.types))}, dicts, lists, tuples, arrays, "
-                        "numbers and strings")
-
-
-
-
-
-
+        raise TypeError(f"cannot save result entry {where!r} of type {name}; supported: "
+                        f"{', '.join(sorted(self.types))}, dicts, lists, tuples, arrays "
+                        "(numpy, or tensors of torch/JAX, converted), numbers and strings")
 
 
 def _join(key, part):

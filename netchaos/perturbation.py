@@ -28,14 +28,18 @@ from ._validate import (
     check_model,
     check_positive,
     check_scope,
+    distance_layout,
     split_data,
+    to_numpy,
 )
 from .training import train
 
-__all__ = ["EnsembleResult", "perturbation_ensemble", "RECORDS"]
+__all__ = ["EnsembleResult", "perturbation_ensemble", "RECORDS", "PRECISIONS"]
 
 #: What an ensemble records: only the L1 distances, or every metric of every member.
 RECORDS = {"distances": "distances", "all": "all"}
+#: Precision of a recording.
+PRECISIONS = {"float64": "float64", "float32": "float32"}
 
 
 @dataclass(repr=False)
@@ -85,6 +89,10 @@ class EnsembleResult(Result):
     lr, eps, steps, n_init, n_pert, seed, scope, start, init_scale, init_scheme, record
         The parameters used; ``seed`` is the integer entropy from which all
         random streams were derived (pass it back to reproduce the run).
+    precision : str
+        ``"float64"``, or ``"float32"`` for a recording made in single precision
+        (:meth:`from_arrays`, :class:`netchaos.recorder.Recorder`): its distances are
+        resolved only down to about ``1e-7`` times the parameters' magnitude.
 
     Examples
     --------
@@ -123,6 +131,95 @@ class EnsembleResult(Result):
     init_scale: float
     init_scheme: str = "normal"
     record: str = "distances"
+    precision: str = "float64"
+
+    @classmethod
+    def from_arrays(cls, distances, loss=None, layout=None, lr=None, eps=None, start=0,
+                    precision=None):
+        """An ensemble from distances recorded outside netchaos (any framework, any loop).
+
+        Parameters
+        ----------
+        distances : array_like (numpy array or framework tensor)
+            L1 distances of perturbed copies to their reference over time.
+        loss : array_like of shape (n_init, T) or (T,), optional
+            Training loss of the references.
+        layout : str, optional
+            The axes of ``distances``, comma-separated names among ``"init"``, ``"pert"``
+            and ``"t"`` in the order of the array's axes, e.g. ``"pert,t"`` for one initial
+            condition's (n_pert, T) array or ``"t,pert"`` for a time-first one. Optional for
+            a 3-D array (``"init,pert,t"``) and a 1-D one (``"t"``); a 2-D array is
+            ambiguous and needs it.
+        lr, eps : float, optional
+            Recorded in the result (NaN if not given).
+        start : int, default 0
+            Absolute step of time index 0.
+        precision : {"float64", "float32"}, optional
+            Precision of the recording; default from the dtype of ``distances``. A float32
+            recording is stated in ``precision`` and with a warning.
+
+        Returns
+        -------
+        EnsembleResult
+            ``distances`` of shape (n_init, n_pert, T); ``diverged`` from the non-finite
+            entries; the parameter arrays (``delta``, ``theta_init``, ...) are empty.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> d = 1e-8 * np.exp(0.3 * np.arange(60))[:, None] * np.ones((1, 4))   # (T, n_pert)
+        >>> ens = nc.EnsembleResult.from_arrays(d, layout="t,pert", lr=1.0, eps=1e-8)
+        >>> ens.distances.shape, round(float(nc.finite_lyapunov(ens).exponent[0]), 6)
+        ((1, 4, 60), 0.3)
+        """
+        raw = to_numpy(distances, "distances")
+        arr = as_float_array(raw, "distances", ndim=(1, 2, 3), finite=False)
+        if precision is None:
+            precision = "float32" if getattr(raw, "dtype", None) in (np.float32, np.float16) \
+                else "float64"
+        precision = check_choice(precision, "precision", PRECISIONS)
+        arr = distance_layout(arr, layout)
+        n_init, n_pert, T = arr.shape
+        if n_init == 0 or n_pert == 0 or T == 0:
+            raise ValueError(f"distances must hold at least one initial condition, "
+                             f"perturbation and time, got shape {arr.shape}")
+        with np.errstate(invalid="ignore"):
+            if np.any(arr < 0):
+                raise ValueError("distances must be >= 0")
+        if loss is None:
+            loss_arr = np.full((n_init, T), np.nan)
+        else:
+            loss_arr = as_float_array(to_numpy(loss, "loss"), "loss", ndim=(1, 2),
+                                      finite=False)
+            loss_arr = loss_arr[None] if loss_arr.ndim == 1 else loss_arr
+            if loss_arr.shape != (n_init, T):
+                raise ValueError(f"loss must have shape ({n_init}, {T}) (or ({T},) for one "
+                                 f"initial condition) to match distances, got "
+                                 f"{np.shape(loss)}")
+        if precision == "float32":
+            import warnings
+            warnings.warn("EnsembleResult.from_arrays: a float32 recording resolves distances "
+                          "only down to about 1e-7 times the parameters' magnitude; fits over "
+                          "smaller distances measure rounding, not dynamics",
+                          UserWarning, stacklevel=2)
+        bad = ~np.isfinite(arr)
+        ref_bad = ~np.isfinite(loss_arr) if loss is not None else np.zeros((n_init, T), bool)
+        first = lambda m: np.where(m.any(axis=-1), m.argmax(axis=-1), -1)  # noqa: E731
+        diverged_at = np.concatenate([first(ref_bad)[:, None], first(bad)], axis=1)
+        nan = float("nan")
+        empty = np.empty((n_init, 0))
+        return cls(
+            distances=arr.copy(), distances_l2=None, loss=loss_arr.copy(), perturbed_loss=None,
+            accuracy=np.full((n_init, T), np.nan), test_loss=None, test_accuracy=None,
+            diverged=diverged_at >= 0, diverged_at=diverged_at.astype(np.int64),
+            start_diverged=np.zeros(n_init, dtype=bool), theta_init=empty, theta_start=empty,
+            delta=np.empty((n_init, n_pert, 0)), theta_final=np.empty((n_init, 1 + n_pert, 0)),
+            lr=nan if lr is None else check_positive(lr, "lr"),
+            eps=nan if eps is None else check_positive(eps, "eps", allow_zero=True),
+            steps=T - 1, n_init=n_init, n_pert=n_pert, seed=-1, scope="recorded",
+            start=check_int(start, "start", minimum=0), init_scale=nan, init_scheme="recorded",
+            record="distances", precision=precision)
 
     @property
     def n_diverged(self):

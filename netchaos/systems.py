@@ -25,6 +25,7 @@ from ._validate import (
     as_float_array,
     check_int,
     check_model,
+    check_model_data,
     check_positive,
     split_data,
 )
@@ -140,7 +141,9 @@ class GDMap(Map):
     Parameters
     ----------
     model : MLP
-        Any object with ``grad``, ``hvp``, ``jvp_map`` and ``n_params`` (a netchaos.MLP).
+        Any object of the network model protocol (``n_params``, ``grad``, ``hvp``, and
+        optionally ``loss``, ``jvp_map``, ``step_tangent``; see ``docs/architecture.md``):
+        a netchaos.MLP or a model of :mod:`netchaos.adapters`.
     data : Dataset or tuple (X, y)
         Training data (a Dataset's training arrays).
     lr : float
@@ -171,7 +174,7 @@ class GDMap(Map):
         self.lr = check_positive(lr, "lr")
         X, y, _, _ = split_data(data)
         # validates X and y once, with their names in the messages
-        model.loss(np.zeros(model.n_params), X, y)
+        check_model_data(model, X, y)
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.y = y
         self.label = "GD"
@@ -189,6 +192,8 @@ class GDMap(Map):
     advance = step
 
     def tangent(self, theta, V):
+        if not hasattr(self.model, "jvp_map"):
+            return V - self.lr * self.model.hvp(theta, V, self.X, self.y)
         return self.model.jvp_map(theta, V, self.X, self.y, self.lr)
 
     def jacobian(self, theta):
@@ -196,6 +201,8 @@ class GDMap(Map):
 
     def step_tangent(self, theta, V):
         if not self._fast:
+            if hasattr(self.model, "step_tangent"):
+                return self.model.step_tangent(theta, V, self.X, self.y, self.lr)
             return self.step(theta), self.tangent(theta, V)
         JV, g = self.model._tangent_kernel(theta, V, self._Xc, self._yi, self._yf, self.lr, True)
         return theta - self.lr * g, JV

@@ -20,9 +20,10 @@ LAYERS = {
     "api": 5,         # the flat public API (netchaos/__init__.py)
     "app": 6,         # plots, explorers, reproduction, command line
 }
-BASE = {"model", "training", "datasets", "systems", "io", "checkpoint", "distributed"}
+BASE = {"model", "training", "datasets", "systems", "io", "checkpoint", "distributed",
+        "adapters", "torch", "jax"}
 ANALYSES = {"perturbation", "exponents", "sweeps", "weights", "spectra", "hessian", "timeseries",
-            "stability", "clv", "bifurcation", "trainability"}
+            "stability", "clv", "bifurcation", "trainability", "recorder"}
 PROTOCOLS = {"protocols", "validation"}
 APP_SHIMS = {"plots", "widgets", "reproduce", "cli"}
 

@@ -1,0 +1,1 @@
+"""Adapters from deep-learning frameworks to netchaos models (importing no framework)."""
