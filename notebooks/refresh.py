@@ -9,7 +9,8 @@ For each percent-format script, the paired notebook is written by jupytext and e
 in a fresh kernel (the current Python). Cells marked ``# NBVAL_CHECK_OUTPUT`` keep their
 executed output and execution count, which ``pytest --nbval-lax`` compares on every CI
 run (nbval skips cells without an execution count); every other cell is stored without
-output, so the repository holds no figures and diffs stay readable. The run fails when
+output, so the repository holds no figures and diffs stay readable. The kernel's
+``language_info`` is stored in the notebook's metadata, as JupyterLab stores it. The run fails when
 any cell raises.
 """
 
@@ -62,11 +63,38 @@ def _run_cell(kc, source):
     return outputs, count
 
 
+def _language_info(kc):
+    """The kernel's ``language_info``, which JupyterLab writes into a notebook it opens: stored
+    in the notebook, it does not show as modified as soon as it is opened."""
+    msg_id = kc.kernel_info()
+    while True:
+        msg = kc.get_shell_msg(timeout=TIMEOUT)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg["content"]["language_info"]
+
+
+def _keep_ids(nb, ipynb):
+    """Give cells whose type and source are unchanged their id of the stored notebook, so that
+    a refresh changes only what changed."""
+    if not os.path.exists(ipynb):
+        return
+    old = {}
+    for cell in nbformat.read(ipynb, as_version=4).cells:
+        old.setdefault((cell.cell_type, cell.source), []).append(cell.get("id"))
+    used = set()
+    for cell in nb.cells:
+        ids = old.get((cell.cell_type, cell.source)) or []
+        if ids and ids[0] and ids[0] not in used:
+            cell.id = ids.pop(0)
+            used.add(cell.id)
+
+
 def refresh(py_path):
     """Write ``py_path``'s notebook with the outputs of the checked cells only."""
     nb = jupytext.read(py_path)
     km, kc = start_new_kernel(kernel_name="python3", cwd=os.path.dirname(py_path))
     try:
+        nb.metadata["language_info"] = _language_info(kc)
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
@@ -79,6 +107,7 @@ def refresh(py_path):
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     ipynb = os.path.splitext(py_path)[0] + ".ipynb"
+    _keep_ids(nb, ipynb)
     jupytext.write(nb, ipynb, fmt="ipynb")
     return ipynb
 

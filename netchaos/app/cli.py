@@ -6,6 +6,7 @@ Usage::
     netchaos reproduce NAME [--quick] [--out DIR] [--seed N] [--jobs N] [--mnist PATH]
                             [--resume] [--no-progress] [--quiet]
     netchaos list
+    netchaos app TARGET [--port N] [--ip ADDRESS] [--token TOKEN] [--browser]
 
 ``NAME`` is one of orbital, post-training, eos, intermittency, onset, tangent
 or all. ``validate`` exits with status 1 when a case fails; bad arguments give
@@ -31,6 +32,7 @@ netchaos: neural-network training as a dynamical system.
   validate    run the estimators on systems with known Lyapunov exponents
   reproduce   rerun a published experiment, writing figures and summary.json
   list        list the experiments and the validation cases
+  app         serve one notebook or one explorer as a stand-alone page (Voila)
 """
 
 _EXPERIMENT_HELP = {
@@ -127,6 +129,18 @@ def build_parser():
     rep.add_argument("--quiet", action="store_true", help="no printed summary")
 
     sub.add_parser("list", help="list experiments and validation cases")
+
+    app = sub.add_parser(
+        "app", help="serve one notebook or one explorer as a stand-alone page",
+        description="Serve a notebook (its outputs and live explorers, no code) or a single "
+                    "explorer as a web page with Voila; stop with Ctrl-C.")
+    app.add_argument("target", metavar="TARGET",
+                     help="a notebook number (04), a path to an .ipynb, or an explorer: "
+                          "map, training, eps, post-training, ensemble, intermittency, spectrum")
+    app.add_argument("--port", type=_positive_int, default=8866, help="port (default 8866)")
+    app.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--token", help="require this token in the URL (default: none)")
+    app.add_argument("--browser", action="store_true", help="open a browser on the page")
     return parser
 
 
@@ -224,6 +238,16 @@ def _cmd_list():
     return 0
 
 
+def _cmd_app(parser, args):
+    from .serve import serve
+
+    try:
+        return serve(args.target, port=args.port, ip=args.ip, token=args.token,
+                     browser=args.browser)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
 def main(argv=None):
     """Entry point of the ``netchaos`` command.
 
@@ -253,6 +277,8 @@ def main(argv=None):
             return _cmd_validate(args)
         if args.command == "list":
             return _cmd_list()
+        if args.command == "app":
+            return _cmd_app(parser, args)
         import matplotlib
 
         matplotlib.use("Agg")

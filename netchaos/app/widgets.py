@@ -46,6 +46,7 @@ from .views import (
 
 __all__ = [
     "Explorer",
+    "CUSTOM",
     "PRESETS",
     "map_explorer",
     "training_explorer",
@@ -56,6 +57,25 @@ __all__ = [
     "sweep_explorer",
     "spectrum_explorer",
 ]
+
+#: Label of the preset dropdown when the controls match no preset.
+CUSTOM = "(custom)"
+
+#: Shown below every explorer; hidden by its style rule where the explorer is drawn (browsers
+#: with CSS ``:has``), so it is read where a kernel-less page shows "Error displaying widget".
+_HINT = ("<div class='netchaos-hint' style='color:#777;font-size:90%'>This explorer needs a "
+         "running kernel: if an error shows here instead of its controls, run this cell again "
+         "(Shift+Enter).</div>"
+         "<style>.jp-OutputArea:has(.netchaos-explorer) .jp-OutputArea-child:has(.netchaos-hint),"
+         ".output_area:has(.netchaos-explorer) .netchaos-hint {display: none}</style>")
+
+
+def _same(a, b):
+    """Control value ``a`` equals preset value ``b`` (floats to 1e-9 relative)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+    return a == b
+
 
 #: The three regimes of Danovski et al. (2024) on Iris 4-10-3, as control values.
 PRESETS = {
@@ -86,7 +106,9 @@ class Explorer(widgets.VBox):
         ``view(**values) -> View``.
     presets : dict, optional
         ``{label: {name: value, ...}}``: adds a dropdown that sets several
-        controls at once (one update, not one per control).
+        controls at once (one update, not one per control). The dropdown
+        follows the controls: it names the preset they match, or
+        :data:`CUSTOM`.
     draw : bool, default True
         Run the view once at construction.
 
@@ -130,6 +152,7 @@ class Explorer(widgets.VBox):
         self.seconds = float("nan")
         self.error = None
         self._hold = False
+        self.add_class("netchaos-explorer")       # what the browser test looks for
         row = list(self.controls.values())
         self.preset = None
         if presets:
@@ -139,15 +162,16 @@ class Explorer(widgets.VBox):
                 unknown = set(values) - set(self.controls)
                 if unknown:
                     raise ValueError(f"preset {label!r} sets unknown control(s) {sorted(unknown)}")
-            self.preset = widgets.Dropdown(options=[("choose a regime", None)]
-                                           + [(k, v) for k, v in presets.items()],
-                                           value=None, description="preset")
+            self._presets = {label: dict(values) for label, values in presets.items()}
+            self.preset = widgets.Dropdown(options=[(CUSTOM, {})] + list(self._presets.items()),
+                                           value={}, description="preset")
             self.preset.observe(self._on_preset, names="value")
             row = [self.preset] + row
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
         self.children = [widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap")),
                          self.summary, self.output]
+        self._sync_preset()
         if draw:
             self.update()
 
@@ -175,8 +199,32 @@ class Explorer(widgets.VBox):
             self.update()
 
     def _on_preset(self, change):
-        if change["new"] is not None:
+        if change["new"] and not self._hold:
             self.set(**change["new"])
+
+    def _sync_preset(self):
+        """Show the preset the controls match, or :data:`CUSTOM` when they match none."""
+        if self.preset is None:
+            return
+        match = {}
+        for values in self._presets.values():
+            if all(_same(self.controls[k].value, v) for k, v in values.items()):
+                match = values
+                break
+        if self.preset.value != match:
+            self._hold = True
+            try:
+                self.preset.value = match
+            finally:
+                self._hold = False
+
+    def _ipython_display_(self):
+        """The widget, then a hint that shows only where the widget cannot be drawn (a
+        saved notebook reopened without a kernel, a static viewer)."""
+        from IPython.display import HTML, display
+
+        display(self._repr_mimebundle_(), raw=True)
+        display(HTML(_HINT))
 
     def update(self):
         """Run the view with the current values and show its figure; returns the View."""
@@ -188,6 +236,7 @@ class Explorer(widgets.VBox):
             self.summary.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
             return None
         self.error = None
+        self._sync_preset()
         self.result = v
         self.figure = v.figure
         self.summary.value = html.escape(v.summary)

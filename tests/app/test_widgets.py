@@ -207,6 +207,42 @@ def test_explorer_calls_view_once_per_change_and_per_preset():
         ex.set(c=1)
 
 
+def test_preset_dropdown_names_the_matching_preset_or_custom():
+    def view(a, b):
+        fig = Figure()
+        fig.add_subplot()
+        return views.View(fig, "", {})
+
+    ex = w.Explorer({"a": ipywidgets.IntSlider(value=7), "b": ipywidgets.FloatSlider(value=0.25)},
+                    view, presets={"one": {"a": 1, "b": 0.5}, "seven": {"a": 7, "b": 0.25}})
+    assert ex.preset.label == "seven"                  # never blank: the controls match it
+    ex.controls["a"].value = 3
+    assert ex.preset.label == w.CUSTOM and ex.n_updates == 2
+    ex.preset.value = ex.preset.options[1][1]
+    assert ex.preset.label == "one" and ex.values == {"a": 1, "b": 0.5} and ex.n_updates == 3
+    ex.controls["b"].value = 0.75                      # a slider move leaves the preset
+    assert ex.preset.label == w.CUSTOM and ex.n_updates == 4
+    ex.controls["b"].value = 0.5
+    assert ex.preset.label == "one" and ex.n_updates == 5
+
+
+def test_explorer_display_adds_a_rerun_hint_hidden_beside_a_live_widget():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    InteractiveShell.instance()
+    ex = w.Explorer({"a": ipywidgets.IntSlider()}, lambda a: views.View(Figure(), "", {}),
+                    draw=False)
+    assert "netchaos-explorer" in ex._dom_classes
+    with capture_output() as out:
+        ex._ipython_display_()
+    widget, hint = out.outputs
+    assert widget.data["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.model_id
+    html = hint.data["text/html"]
+    assert "run this cell again" in html
+    assert ":has(.netchaos-explorer)" in html and "display: none" in html
+
+
 def test_explorer_reports_view_errors_and_keeps_the_figure():
     def view(x):
         if x > 5:
