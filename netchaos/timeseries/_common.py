@@ -21,15 +21,15 @@ KANTZ_MIN_REFS = 10
 
 
 #: automatic fit: windows hold at least this many curve points ...
-FIT_MIN_POINTS = 5
+FIT_MIN_POINTS = 4
 
 
 #: ... and at least this fraction of the points before saturation
-FIT_MIN_FRACTION = 1 / 3
+FIT_MIN_FRACTION = 1 / 2
 
 
 #: the curve has saturated once it is within this fraction of its rise from its top
-FIT_SATURATION = 0.1
+FIT_SATURATION = 0.3
 
 
 #: default curves hold at most this many points after t = 0 (longer ones are strided)
@@ -170,11 +170,10 @@ def mean_period(x):
 def auto_fit(curve):
     """Fit window of the automatic rule (see the Notes of :func:`~netchaos.timeseries.kantz`).
 
-    The curve points 1 .. k_sat, where k_sat is the first point within
-    ``FIT_SATURATION`` of the curve's rise (from point 1 to its top) below its
-    top, hold the linear region; among their windows of at least
-    ``max(FIT_MIN_POINTS, FIT_MIN_FRACTION * k_sat)`` points the one with the
-    highest R^2 is chosen.
+    The fit ends before the saturation point k_sat, the first curve point
+    within ``FIT_SATURATION`` of the curve's rise (from point 1 to its top)
+    below its top; it starts at the point a >= 1 that gives the highest R^2
+    with at least ``max(FIT_MIN_POINTS, (k_sat - 1) / 2)`` points.
     """
     last = curve.size
     lo = min(1, last - FIT_MIN_POINTS)
@@ -185,17 +184,16 @@ def auto_fit(curve):
     rise = top - float(curve[1])
     if not rise > 0:
         return fallback
-    k_sat = 1 + int(np.argmax(curve[1:] >= top - FIT_SATURATION * rise))
-    stop_max = min(last, max(k_sat + 1, 1 + FIT_MIN_POINTS))
-    min_points = int(max(FIT_MIN_POINTS, np.ceil(FIT_MIN_FRACTION * (k_sat - 1))))
-    min_points = min(min_points, stop_max - 1)
+    stop = 1 + int(np.argmax(curve[1:] >= top - FIT_SATURATION * rise))
+    min_points = int(max(FIT_MIN_POINTS, np.ceil(FIT_MIN_FRACTION * (stop - 1))))
+    if stop - 1 < min_points:
+        return fallback
     steps = np.arange(last, dtype=float)
     best, best_r2 = fallback, -np.inf
-    for start in range(1, stop_max - min_points + 1):
-        for stop in range(start + min_points, stop_max + 1):
-            r2 = line_fit(steps[start:stop], curve[start:stop])[2]
-            if np.isfinite(r2) and r2 > best_r2 + 1e-12:
-                best, best_r2 = (start, stop), r2
+    for start in range(1, stop - min_points + 1):
+        r2 = line_fit(steps[start:stop], curve[start:stop])[2]
+        if np.isfinite(r2) and r2 > best_r2 + 1e-12:
+            best, best_r2 = (start, stop), r2
     return best
 
 

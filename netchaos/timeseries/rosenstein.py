@@ -60,7 +60,7 @@ class RosensteinResult(Result):
     >>> x = nc.systems.orbit(nc.systems.logistic(4.0), 0.3, 1000)[:, 0]
     >>> res = nc.rosenstein(x, dim=2, n_surrogates=0, seed=0)
     >>> res.t.shape, res.divergence.shape, res.window
-    ((21,), (21,), (1, 7))
+    ((21,), (21,), (1, 8))
     """
 
     t: np.ndarray
