@@ -365,9 +365,9 @@ def _lorenz_x(dt=0.05, n=5_000, h=0.01, transient=50.0):
                          s[0] * s[1] - 8.0 / 3.0 * s[2]])
 
     s = np.array([1.0, 1.0, 20.0])
-    sub = int(round(dt / h))
+    sub = round(dt / h)
     out = np.empty(n)
-    for i in range(-int(round(transient / dt)), n):
+    for i in range(-round(transient / dt), n):
         for _ in range(sub):
             k1 = f(s)
             k2 = f(s + 0.5 * h * k1)

@@ -136,7 +136,7 @@ def embedding_defaults(x, delay, max_steps, theiler, span_dims):
     """
     period = mean_period(x)
     theiler = period if theiler is None else check_int(theiler, "theiler", minimum=0)
-    delay = max(1, int(round(period / 10))) if delay is None else check_int(delay, "delay",
+    delay = max(1, round(period / 10)) if delay is None else check_int(delay, "delay",
                                                                                 minimum=1)
     if max_steps is None:
         room = x.size - (span_dims - 1) * delay - 2 * theiler - 20
@@ -223,6 +223,29 @@ def fit_curve(curve, fixed, t):
     return slope, intercept, r2, window
 
 
+def curve_axis(x, name, dim, dim_text, dim_expr, delay, max_steps, theiler, window, dt):
+    """The time axis of a divergence curve, with the automatic defaults and the length check.
+
+    ``dim`` is the largest embedding dimension, ``dim_text``/``dim_expr`` how
+    the error message names it. Returns ``(delay, theiler, offsets, window,
+    need, t)``: offsets in samples, the checked fit window (None: automatic),
+    the series length needed and ``t = offsets * dt``.
+    """
+    explicit = max_steps is not None
+    delay, max_steps, theiler, stride, period = embedding_defaults(x, delay, max_steps, theiler,
+                                                                  dim)
+    offsets = np.arange(0, max_steps + 1, stride, dtype=np.int64)
+    fixed = check_window(window, offsets.size)
+    need = (dim - 1) * delay + max_steps + 2 * theiler + 20
+    if x.size < need:
+        raise ValueError(f"series of length {x.size} is too short for {dim_text}, delay={delay}, "
+                         f"max_steps={max_steps} and theiler={theiler}: it needs at least "
+                         f"({dim_expr} - 1) * delay + max_steps + 2 * theiler + 20 = {need} points")
+    if explicit and fixed is None:
+        warn_short_curve(name, max_steps, period)
+    return delay, theiler, offsets, fixed, need, offsets * dt
+
+
 def mean_rows(rows, n_t):
     """Mean over the rows of a (k, n_t) array, NaN-skipping per column; all NaN if k = 0."""
     if rows.shape[0] == 0:
@@ -241,7 +264,7 @@ def warn_short_curve(name, max_steps, period):
                       f"the series ({period} samples): for a sampled flow the curve ends before "
                       "its linear region and the exponent is that of the initial transient; "
                       "leave max_steps at its default or give window explicitly",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=5)
 
 
 def end_matched(x):

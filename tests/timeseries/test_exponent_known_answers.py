@@ -57,9 +57,9 @@ def lorenz_x(dt, n, h=0.01, transient=50.0):
         k4 = f(s + h * k3)
         return s + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 
-    sub = int(round(dt / h))
+    sub = round(dt / h)
     s = np.array([1.0, 1.0, 20.0])
-    for _ in range(int(round(transient / h))):
+    for _ in range(round(transient / h)):
         s = rk4(s)
     out = np.empty(n)
     for i in range(n):
@@ -261,3 +261,11 @@ def test_reason_codes():
     assert rosenstein(henon_x(600), n_surrogates=0).reason == "no_surrogates"
     assert set(REASONS) >= {"theiler_window", "rounding_level", "no_neighbours",
                             "too_few_references", "zero_distances", "no_surrogates"}
+
+
+def test_acf_never_returns_nan():
+    from netchaos.timeseries import acf
+    with pytest.raises(ValueError, match="series varies by only"):
+        acf(1e-170 * np.random.default_rng(0).normal(size=200), nlags=5, n_surrogates=20)
+    res = acf(1e-100 * np.random.default_rng(0).normal(size=200), nlags=5, n_surrogates=20)
+    assert np.all(np.isfinite(res.acf)) and np.all(np.isfinite(res.lower))
