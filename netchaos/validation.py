@@ -22,7 +22,7 @@ kantz_noise_significance    white noise: not significant                    alph
 rosenstein_noise_signif...  white noise: not significant                    alpha
 kantz_sine_significance     sin(2 pi n / 10 + 0.4): not significant         alpha
 rosenstein_sine_signif...   sin(2 pi n / 10 + 0.4): not significant         alpha
-kantz_logistic_quantized    ln 2 from the logistic map rounded to 3 decimals 0.035
+kantz_logistic_quantized    ln 2, logistic map rounded to 3 decimals        0.035
 rosenstein_logistic_qua...  ln 2, same series (Rosenstein)                  0.035
 kantz_lorenz_flow           0.906 per unit time, Lorenz x sampled at 0.05   0.09
 rosenstein_lorenz_flow      0.906, same series (Rosenstein)                 0.09
