@@ -101,8 +101,8 @@ def results(iris, model):
                           every=2, test_metrics=True),
         "train single": nc.train(model, iris, theta, 1.0, 3),
         "acf": nc.acf(series, nlags=8, n_surrogates=20, seed=0),
-        "kantz": nc.kantz(x, dims=(2, 3), n_surrogates=3, seed=0),
-        "rosenstein": nc.rosenstein(x, dim=2, n_surrogates=3, seed=0),
+        "kantz": nc.kantz(x, dims=(2, 3), n_surrogates=3, alpha=0.3, seed=0),
+        "rosenstein": nc.rosenstein(x, dim=2, n_surrogates=3, alpha=0.3, seed=0),
         "laminar": nc.laminar_phases(series),
         "laminar stats": nc.laminar_length_stats([3, 4, 4, 9]),
     }

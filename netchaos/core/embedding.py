@@ -97,11 +97,11 @@ def kantz_sums(x, dim, delay, eps, theiler, offsets, last_only, tiny, heads, nxt
     and max-norm distance ``tiny < |s_i - s_j| <= eps[e]`` (pairs at or below
     ``tiny`` are rounding-level copies and never seed a curve). For every
     radius with a non-empty ``U_e(i)``, ``n_ref[e]`` counts i once, and for
-    every time offset ``dt = offsets[k]`` the mean of the non-zero distances
-    ``dist(i, j, dt)``, j in ``U_e(i)``, enters as
+    every time offset ``o = offsets[k]`` the mean of the non-zero distances
+    ``dist(i, j, o)``, j in ``U_e(i)``, enters as
     ``total[e, k] += ln(mean)``, ``n_valid[e, k] += 1`` (offsets at which every
     distance is exactly zero are skipped). ``dist`` is the Euclidean distance
-    of the delay vectors ``s_{i+dt}``, ``s_{j+dt}``, or with ``last_only`` the
+    of the delay vectors ``s_{i+o}``, ``s_{j+o}``, or with ``last_only`` the
     distance of their last coordinates.
 
     Parameters

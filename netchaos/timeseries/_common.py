@@ -21,15 +21,15 @@ KANTZ_MIN_REFS = 10
 
 
 #: automatic fit: windows hold at least this many curve points ...
-FIT_MIN_POINTS = 5
+FIT_MIN_POINTS = 4
 
 
 #: ... and at least this fraction of the points before saturation
-FIT_MIN_FRACTION = 1 / 3
+FIT_MIN_FRACTION = 1 / 2
 
 
 #: the curve has saturated once it is within this fraction of its rise from its top
-FIT_SATURATION = 0.1
+FIT_SATURATION = 0.3
 
 
 #: default curves hold at most this many points after t = 0 (longer ones are strided)
@@ -136,7 +136,7 @@ def embedding_defaults(x, delay, max_steps, theiler, span_dims):
     """
     period = mean_period(x)
     theiler = period if theiler is None else check_int(theiler, "theiler", minimum=0)
-    delay = max(1, int(round(period / 10))) if delay is None else check_int(delay, "delay",
+    delay = max(1, round(period / 10)) if delay is None else check_int(delay, "delay",
                                                                                 minimum=1)
     if max_steps is None:
         room = x.size - (span_dims - 1) * delay - 2 * theiler - 20
@@ -170,11 +170,10 @@ def mean_period(x):
 def auto_fit(curve):
     """Fit window of the automatic rule (see the Notes of :func:`~netchaos.timeseries.kantz`).
 
-    The curve points 1 .. k_sat, where k_sat is the first point within
-    ``FIT_SATURATION`` of the curve's rise (from point 1 to its top) below its
-    top, hold the linear region; among their windows of at least
-    ``max(FIT_MIN_POINTS, FIT_MIN_FRACTION * k_sat)`` points the one with the
-    highest R^2 is chosen.
+    The fit ends before the saturation point k_sat, the first curve point
+    within ``FIT_SATURATION`` of the curve's rise (from point 1 to its top)
+    below its top; it starts at the point a >= 1 that gives the highest R^2
+    with at least ``max(FIT_MIN_POINTS, (k_sat - 1) / 2)`` points.
     """
     last = curve.size
     lo = min(1, last - FIT_MIN_POINTS)
@@ -185,17 +184,16 @@ def auto_fit(curve):
     rise = top - float(curve[1])
     if not rise > 0:
         return fallback
-    k_sat = 1 + int(np.argmax(curve[1:] >= top - FIT_SATURATION * rise))
-    stop_max = min(last, max(k_sat + 1, 1 + FIT_MIN_POINTS))
-    min_points = int(max(FIT_MIN_POINTS, np.ceil(FIT_MIN_FRACTION * (k_sat - 1))))
-    min_points = min(min_points, stop_max - 1)
+    stop = 1 + int(np.argmax(curve[1:] >= top - FIT_SATURATION * rise))
+    min_points = int(max(FIT_MIN_POINTS, np.ceil(FIT_MIN_FRACTION * (stop - 1))))
+    if stop - 1 < min_points:
+        return fallback
     steps = np.arange(last, dtype=float)
     best, best_r2 = fallback, -np.inf
-    for start in range(1, stop_max - min_points + 1):
-        for stop in range(start + min_points, stop_max + 1):
-            r2 = line_fit(steps[start:stop], curve[start:stop])[2]
-            if np.isfinite(r2) and r2 > best_r2 + 1e-12:
-                best, best_r2 = (start, stop), r2
+    for start in range(1, stop - min_points + 1):
+        r2 = line_fit(steps[start:stop], curve[start:stop])[2]
+        if np.isfinite(r2) and r2 > best_r2 + 1e-12:
+            best, best_r2 = (start, stop), r2
     return best
 
 
@@ -225,6 +223,29 @@ def fit_curve(curve, fixed, t):
     return slope, intercept, r2, window
 
 
+def curve_axis(x, name, dim, dim_text, dim_expr, delay, max_steps, theiler, window, dt):
+    """The time axis of a divergence curve, with the automatic defaults and the length check.
+
+    ``dim`` is the largest embedding dimension, ``dim_text``/``dim_expr`` how
+    the error message names it. Returns ``(delay, theiler, offsets, window,
+    need, t)``: offsets in samples, the checked fit window (None: automatic),
+    the series length needed and ``t = offsets * dt``.
+    """
+    explicit = max_steps is not None
+    delay, max_steps, theiler, stride, period = embedding_defaults(x, delay, max_steps, theiler,
+                                                                  dim)
+    offsets = np.arange(0, max_steps + 1, stride, dtype=np.int64)
+    fixed = check_window(window, offsets.size)
+    need = (dim - 1) * delay + max_steps + 2 * theiler + 20
+    if x.size < need:
+        raise ValueError(f"series of length {x.size} is too short for {dim_text}, delay={delay}, "
+                         f"max_steps={max_steps} and theiler={theiler}: it needs at least "
+                         f"({dim_expr} - 1) * delay + max_steps + 2 * theiler + 20 = {need} points")
+    if explicit and fixed is None:
+        warn_short_curve(name, max_steps, period)
+    return delay, theiler, offsets, fixed, need, offsets * dt
+
+
 def mean_rows(rows, n_t):
     """Mean over the rows of a (k, n_t) array, NaN-skipping per column; all NaN if k = 0."""
     if rows.shape[0] == 0:
@@ -243,7 +264,7 @@ def warn_short_curve(name, max_steps, period):
                       f"the series ({period} samples): for a sampled flow the curve ends before "
                       "its linear region and the exponent is that of the initial transient; "
                       "leave max_steps at its default or give window explicitly",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=5)
 
 
 def end_matched(x):

@@ -138,7 +138,9 @@ def acf(series, nlags=50, n_surrogates=1000, seed=None, alpha=0.05, progress=Fal
     Raises
     ------
     ValueError
-        For a constant or non-finite series, ``nlags >= n`` or bad numbers.
+        For a constant or non-finite series, one whose deviations underflow
+        when squared, ``nlags >= n`` or bad numbers. (The result never holds
+        NaN.)
 
     Notes
     -----
@@ -189,6 +191,11 @@ def acf(series, nlags=50, n_surrogates=1000, seed=None, alpha=0.05, progress=Fal
 
     xc = x - x.mean()
     c0 = float(np.dot(xc, xc))
+    if not c0 > 0:
+        # deviations so small that their squares underflow: the ACF would be NaN
+        raise ValueError(f"series varies by only {np.ptp(x):.3g}, too little for sums of squares "
+                         "in float64; rescale it (the autocorrelation does not depend on the "
+                         "scale)")
     nfft = _fft.next_fast_len(n + nlags, real=True)   # no circular wrap up to lag nlags
     r = _acf_rows(xc[None, :], nfft, nlags)[0] / c0
     r[0] = 1.0

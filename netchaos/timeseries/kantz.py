@@ -5,7 +5,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._results import Result, fmt, renamed_field
-from .._validate import as_float_array, check_choice, check_int, renamed_keywords, rng_from
+from .._validate import (
+    as_float_array,
+    check_choice,
+    check_int,
+    renamed_keywords,
+    rng_from,
+)
 from ..core.embedding import count_neighbours, fill_boxes, kantz_sums
 from ._common import (
     FUTURES,
@@ -16,13 +22,11 @@ from ._common import (
     check_dims,
     check_dt,
     check_surrogates,
-    check_window,
-    embedding_defaults,
+    curve_axis,
     fit_curve,
     mean_rows,
     rounding_scale,
     surrogate_test,
-    warn_short_curve,
 )
 
 __all__ = ["KantzResult", "kantz"]
@@ -91,7 +95,7 @@ class KantzResult(Result):
     >>> x = nc.systems.orbit(nc.systems.logistic(4.0), 0.3, 1000)[:, 0]
     >>> res = nc.kantz(x, n_surrogates=0, seed=0)
     >>> res.stretching.shape, res.window, round(res.exponent, 2)
-    ((4, 4, 21), (1, 6), 0.68)
+    ((4, 4, 21), (1, 5), 0.69)
     >>> bool(np.isnan(res.p_value)), res.significant, res.reason   # no surrogates, no test
     (True, False, 'no_surrogates')
     """
@@ -124,7 +128,7 @@ class KantzResult(Result):
 
 
 def _kantz_curves(x, dims, delay, eps, offsets, theiler, future, max_pairs, rng):
-    """S(m, eps, dt) for every m in dims (eps ascending): (stretching, n_ref, rejected)."""
+    """S(m, eps, k) for every m in dims (eps ascending): (stretching, n_ref, rejected)."""
     n_eps = eps.size
     tiny = rounding_scale(x)
     last_only = future == "last"
@@ -195,7 +199,7 @@ def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=No
     n_eps : int, default 4
         Number of default radii (ignored when ``eps`` is given).
     max_steps : int, optional
-        Largest time offset dt, in samples. Default: the larger of 20 and
+        Largest time offset k, in samples. Default: the larger of 20 and
         2 P, as far as the series holds it; the curve then has at most 51
         points (every ``ceil(max_steps / 50)`` samples). Given explicitly,
         the curve has a point at every sample, and a warning says when it
@@ -219,7 +223,7 @@ def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=No
         temporal order at all). See Notes.
     future : {"last", "vector"}, default "last"
         Distance of the futures: of the last (newest) coordinates,
-        ``|x_{i+dt+(m-1)tau} - x_{j+dt+(m-1)tau}|`` as in Kantz (1994), or
+        ``|x_{i+k+(m-1)tau} - x_{j+k+(m-1)tau}|`` as in Kantz (1994), or
         the Euclidean distance of the whole delay vectors. See Notes.
     alpha : float, default 0.05
         Level of the test.
@@ -265,18 +269,19 @@ def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=No
     grid of side ``max(eps)`` over the first and the last coordinate).
     Kantz's stretching function [1]_ is
 
-    ``S(m, eps, dt) = < ln( mean_{j in U_i} dist(i, j, dt) ) >_i``,
+    ``S(m, eps, k) = < ln( mean_{j in U_i} dist(i, j, k) ) >_i``,
 
     averaged over the reference points with a non-empty ``U_i``; a cell
     (m, eps) with fewer than 10 such points is NaN. With ``future="last"``
-    ``dist(i, j, dt) = |x_{i+dt+(m-1)tau} - x_{j+dt+(m-1)tau}|``, the newest
+    ``dist(i, j, k) = |x_{i+k+(m-1)tau} - x_{j+k+(m-1)tau}|``, the newest
     coordinate only, as in Kantz's paper; with ``"vector"`` it is
-    ``|s_{i+dt} - s_{j+dt}|`` (Euclidean). The whole-vector distance shares
-    m - 1 coordinates with the neighbourhood condition at small dt, so for
-    noise S climbs for m steps instead of jumping at dt = 1; the null
+    ``|s_{i+k} - s_{j+k}|`` (Euclidean). The whole-vector distance shares
+    m - 1 coordinates with the neighbourhood condition at small k, so for
+    noise S climbs for m steps instead of jumping at k = 1; the null
     distribution of the slope is then wide and the test weak, hence the
-    default. For a chaotic series S grows linearly in dt with slope equal
-    to the largest Lyapunov exponent, for every m above the embedding
+    default. For a chaotic series S grows linearly in k with slope equal
+    to the largest Lyapunov exponent (per sample; per unit of time in
+    ``t = k dt``), for every m above the embedding
     threshold and every small eps, until the distances saturate at the
     attractor size [1]_, [3]_.
 
@@ -284,8 +289,8 @@ def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=No
     conventions: the data are rescaled to the unit interval and the radii
     (default 5, from 1/1000 to 1/100 of the data interval) refer to it; the
     neighbourhood is a Euclidean eps-ball of the delay vectors; the
-    distance after dt is the Euclidean distance of the whole delay vectors
-    ``s_{i+dt}``, ``s_{j+dt}``; per reference point it averages the
+    distance after k samples is the Euclidean distance of the whole delay vectors
+    ``s_{i+k}``, ``s_{j+k}``; per reference point it averages the
     *squared* distances of the neighbours (the logarithm is that of their
     root mean square), leaving out neighbours at distance exactly zero;
     the Theiler window is 0 by default; one curve is written per (m, eps)
@@ -310,14 +315,16 @@ def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=No
     The exponent is the least-squares slope of the mean of the valid
     curves against ``t`` (per unit of ``dt``). The automatic fit window is
     found from the curve's linear region: with ``top`` the curve's maximum
-    after t = 0 and ``rise = top - S(t_1)``, the saturation point k_sat is
-    the first curve point with ``S >= top - 0.1 rise``; among the windows
-    inside points 1 .. k_sat of at least ``max(5, (k_sat - 1) / 3)``
-    points, the one with the highest R^2 is used (t = 0 is skipped:
-    neighbours need a step to align with the unstable direction, and noise
-    jumps there). For a map (logistic r = 4, ln 2 per step) this is the
-    first five or six steps; for a sampled flow it skips the initial
-    alignment and stops before saturation. ``window`` reports the range
+    after t = 0 and ``rise = top - S(t_1)``, the fit ends before the first
+    curve point k_sat with ``S >= top - 0.3 rise`` (distances growing
+    exponentially from the radius bend over well before they saturate at
+    the attractor size), and starts at the point >= 1 that gives the
+    highest R^2 over at least ``max(4, (k_sat - 1) / 2)`` points (t = 0 is
+    skipped: neighbours need a step to align with the unstable direction,
+    and noise jumps there; a later start skips the initial alignment of a
+    sampled flow). For a map (logistic r = 4, ln 2 per step) this is steps
+    1-4; for the Lorenz flow sampled at 0.01 or 0.05 it is about 0.4-2
+    time units. ``window`` reports the range
     fitted. With ``max_pairs``, large neighbourhoods (low dimension, large
     radius, long series) are handled with a random subset of reference
     points.
@@ -379,7 +386,6 @@ def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=No
     """
     x = as_series(series, min_len=3, squares=True)
     dims = check_dims(dims)
-    fixed_steps = max_steps is not None
     dt = check_dt(dt)
     n_surrogates, alpha = check_surrogates(n_surrogates, alpha)
     kind = check_choice(surrogate, "surrogate", SURROGATES)
@@ -397,20 +403,10 @@ def kantz(series, dims=(2, 3, 4, 5), delay=None, eps=None, n_eps=4, max_steps=No
         if radii.size == 0 or np.any(radii <= 0):
             raise ValueError("eps must hold positive radii")
         radii = np.unique(radii)
-    delay, max_steps, theiler, stride, period = embedding_defaults(x, delay, max_steps, theiler,
-                                                                  int(dims[-1]))
-    offsets = np.arange(0, max_steps + 1, stride, dtype=np.int64)
-    fixed = check_window(window, offsets.size)
     rng = rng_from(seed)
-    span = (int(dims[-1]) - 1) * delay
-    need = span + max_steps + 2 * theiler + 20
-    if x.size < need:
-        raise ValueError(f"series of length {x.size} is too short for dims={[int(m) for m in dims]}, "
-                         f"delay={delay}, max_steps={max_steps} and theiler={theiler}: it needs at "
-                         f"least (max(dims) - 1) * delay + max_steps + 2 * theiler + 20 = {need} points")
-    if fixed_steps and fixed is None:
-        warn_short_curve("kantz", max_steps, period)
-    t = offsets * dt
+    delay, theiler, offsets, fixed, need, t = curve_axis(
+        x, "kantz", int(dims[-1]), f"dims={[int(m) for m in dims]}", "max(dims)", delay, max_steps,
+        theiler, window, dt)
 
     def analyse(y):
         stretch, n_ref, rejected = _kantz_curves(y, dims, delay, radii, offsets, theiler, future,

@@ -11,13 +11,11 @@ from ._common import (
     as_series,
     check_dt,
     check_surrogates,
-    check_window,
+    curve_axis,
     embed,
-    embedding_defaults,
     fit_curve,
     rounding_scale,
     surrogate_test,
-    warn_short_curve,
 )
 
 __all__ = ["RosensteinResult", "rosenstein"]
@@ -60,7 +58,7 @@ class RosensteinResult(Result):
     >>> x = nc.systems.orbit(nc.systems.logistic(4.0), 0.3, 1000)[:, 0]
     >>> res = nc.rosenstein(x, dim=2, n_surrogates=0, seed=0)
     >>> res.t.shape, res.divergence.shape, res.window
-    ((21,), (21,), (1, 7))
+    ((21,), (21,), (1, 8))
     """
 
     t: np.ndarray
@@ -248,24 +246,12 @@ def rosenstein(series, dim=5, delay=None, theiler=None, max_steps=None, window=N
         raise ValueError("series is constant: nearest neighbours and their divergence are "
                          "undefined")
     dim = check_int(dim, "dim", minimum=1)
-    fixed_steps = max_steps is not None
     dt = check_dt(dt)
     n_surrogates, alpha = check_surrogates(n_surrogates, alpha)
     kind = check_choice(surrogate, "surrogate", SURROGATES)
-    delay, max_steps, theiler, stride, period = embedding_defaults(x, delay, max_steps, theiler,
-                                                                  dim)
-    offsets = np.arange(0, max_steps + 1, stride, dtype=np.int64)
-    fixed = check_window(window, offsets.size)
     rng = rng_from(seed)
-    span = (dim - 1) * delay
-    need = span + max_steps + 2 * theiler + 20
-    if x.size < need:
-        raise ValueError(f"series of length {x.size} is too short for dim={dim}, delay={delay}, "
-                         f"max_steps={max_steps} and theiler={theiler}: it needs at least "
-                         f"(dim - 1) * delay + max_steps + 2 * theiler + 20 = {need} points")
-    if fixed_steps and fixed is None:
-        warn_short_curve("rosenstein", max_steps, period)
-    t = offsets * dt
+    delay, theiler, offsets, fixed, need, t = curve_axis(
+        x, "rosenstein", dim, f"dim={dim}", "dim", delay, max_steps, theiler, window, dt)
 
     curve, n_ref, rejected = _rosenstein_curve(x, dim, delay, theiler, offsets)
     exponent, intercept, r2, window = fit_curve(curve, fixed, t)
