@@ -120,7 +120,7 @@ class CLVResult(Result):
     forward_error: np.ndarray = None
 
     def __post_init__(self):
-        if self.forward_error is None:           # files saved before the check existed
+        if self.forward_error is None and self.vectors is not None:   # saved before the check
             self.forward_error = np.full(min(self.vectors.shape[2], self.vectors.shape[1] - 1),
                                          np.nan)
 

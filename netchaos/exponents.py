@@ -108,6 +108,8 @@ class FiniteLyapunovResult(Result):
 
     def __post_init__(self):
         # files saved before the fits had uncertainties
+        if self.exponent is None:
+            return
         if self.stderr is None:
             self.stderr = np.full(self.exponent.shape, np.nan)
         if self.window_spread is None:

@@ -36,6 +36,8 @@ positive_exponents          exponents positive beyond their fit's interval (the 
 tangent_growth              growth of a tangent vector along reference trajectories
 exponent_agreement          ensemble against tangent-map exponents of the same runs
 ftle_vs_final_loss          finite-time exponents early in training against the final loss
+loss_gap_threshold          the threshold in the widest gap between final loss levels
+loss_level_prediction       AUCs of FTLEs and trivial predictors of the loss level, and CV gain
 ==========================  ===============================================================
 """
 
@@ -61,6 +63,8 @@ from .tangent import (
                       FTLELossResult,
                       exponent_agreement,
                       ftle_vs_final_loss,
+                      loss_gap_threshold,
+                      loss_level_prediction,
                       tangent_growth,
 )
 
@@ -85,6 +89,8 @@ __all__ = [
     "tangent_growth",
     "exponent_agreement",
     "ftle_vs_final_loss",
+    "loss_gap_threshold",
+    "loss_level_prediction",
     "FTLELossResult",
     "WINDOW_SEARCHES",
 ]

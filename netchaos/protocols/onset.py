@@ -44,7 +44,7 @@ def time_to_accuracy(accuracy, target=0.9):
 
 
 def positive_exponents(fl, level=0.95):
-    """Which initial conditions have an exponent positive beyond its fit's uncertainty.
+    r"""Which initial conditions have an exponent positive beyond its fit's uncertainty.
 
     Parameters
     ----------
