@@ -5,8 +5,8 @@ References
 .. [1] F. Ginelli, P. Poggi, A. Turchi, H. Chaté, R. Livi, A. Politi,
    "Characterizing dynamics with covariant Lyapunov vectors", Phys. Rev. Lett.
    99, 130601 (2007).
-.. [2] N. Sharafi, C. Martin, S. Hallerberg, "On the weight dynamics of learning
-   networks" (2024), arXiv:2405.00743.
+.. [2] N. Sharafi, C. Martin, S. Hallerberg, "Weight dynamics of learning networks",
+   Phys. Rev. E 111, 054208 (2025); arXiv:2405.00743.
 """
 
 import warnings
@@ -120,7 +120,7 @@ class CLVResult(Result):
     forward_error: np.ndarray = None
 
     def __post_init__(self):
-        if self.forward_error is None:           # files saved before the check existed
+        if self.forward_error is None and self.vectors is not None:   # saved before the check
             self.forward_error = np.full(min(self.vectors.shape[2], self.vectors.shape[1] - 1),
                                          np.nan)
 
@@ -234,8 +234,9 @@ def covariant_vectors(model=None, data=None, theta=None, lr=None, steps=None, k=
     columns converge to the covariant directions during the ``n_backward``
     iterations [2]_. The column norms removed at each backward step give the
     growth ``||J v_j|| = 1 / d_j`` of each covariant vector over the block
-    (``local``); their time averages tend to the Lyapunov exponents. Sharafi
-    et al. monitor such vectors and their angles along training [3]_.
+    (``local``); their time averages tend to the Lyapunov exponents. The
+    preprint of Sharafi et al. [3]_ proposed watching such vectors along
+    training; their use as predictors is not tested here.
 
     Covariant vectors need no symmetry: for a linear map ``x -> A x`` they are
     the eigenvectors of ``A`` (ordered by ``|eigenvalue|``), whereas the
@@ -267,7 +268,8 @@ def covariant_vectors(model=None, data=None, theta=None, lr=None, steps=None, k=
     .. [2] F. Ginelli, P. Poggi, A. Turchi, H. Chaté, R. Livi, A. Politi, Phys.
        Rev. Lett. 99, 130601 (2007).
     .. [3] N. Sharafi, C. Martin, S. Hallerberg, "On the weight dynamics of
-       learning networks" (2024).
+       learning networks", arXiv:2405.00743 (2024); published as "Weight
+       dynamics of learning networks", Phys. Rev. E 111, 054208 (2025).
 
     Examples
     --------

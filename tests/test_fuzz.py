@@ -311,7 +311,7 @@ CASES = [
                 "x0": ("x0", "step", "jacobian", "k")}),
     Case("covariant_vectors", nc.covariant_vectors,
          dict(model=MODEL, data=DATA, theta=THETA, lr=1.0, steps=4, k=2, n_forward=3,
-              n_backward=3, renorm=1, seed=0),
+              n_backward=3, renorm=1, seed=0, check=False),
          examples=40,
          names={"model": ("model", "step", "jacobian", "x0", "data", "theta", "lr", "X", "y",
                           "X_train", "y_train")}),

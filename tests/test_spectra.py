@@ -486,8 +486,10 @@ def test_ftle_vs_final_loss_regression():
     tr = nc.train(model, data, res.theta0[5], 0.2, 60, record="final")
     assert res.final_loss[5] == pytest.approx(model.loss(tr.theta, data.X_train, data.y_train),
                                               rel=1e-10)
-    assert res.loss_threshold == pytest.approx(np.median(res.final_loss))
-    assert res.high_loss.sum() == 6
+    # default threshold: the middle of the widest gap between final loss levels
+    assert res.loss_threshold == nc.protocols.loss_gap_threshold(res.final_loss)[0]
+    np.testing.assert_array_equal(res.high_loss, res.final_loss > res.loss_threshold)
+    assert 0.5 <= res.baseline_accuracy <= 1.0             # the best constant guess
     assert res.train_idx.size == 6 and res.test_idx.size == 6
     assert not set(res.train_idx) & set(res.test_idx)
     assert 0.0 <= res.test_accuracy <= 1.0 and 0.5 <= res.train_accuracy <= 1.0

@@ -32,9 +32,12 @@ small_eps_agreement         do small radii agree, and are large ones smaller?
 window_sensitivity          lambda_nMLE under other window searches of the same distances
 sharpness_summary           the sharpness along a trajectory against ``2 / lr``
 onset_table                 the per-learning-rate table of the onset study
+positive_exponents          exponents positive beyond their fit's interval (the onset's rho)
 tangent_growth              growth of a tangent vector along reference trajectories
 exponent_agreement          ensemble against tangent-map exponents of the same runs
 ftle_vs_final_loss          finite-time exponents early in training against the final loss
+loss_gap_threshold          the threshold in the widest gap between final loss levels
+loss_level_prediction       AUCs of FTLEs and trivial predictors of the loss level, and CV gain
 ==========================  ===============================================================
 """
 
@@ -45,7 +48,7 @@ from .intermittency import (
                       laminar_periods,
                       longest_burst,
 )
-from .onset import onset_table, time_to_accuracy
+from .onset import onset_table, positive_exponents, time_to_accuracy
 from .orbital import (
                       WINDOW_SEARCHES,
                       eps_table,
@@ -60,6 +63,8 @@ from .tangent import (
                       FTLELossResult,
                       exponent_agreement,
                       ftle_vs_final_loss,
+                      loss_gap_threshold,
+                      loss_level_prediction,
                       tangent_growth,
 )
 
@@ -80,9 +85,12 @@ __all__ = [
     "window_sensitivity",
     "sharpness_summary",
     "onset_table",
+    "positive_exponents",
     "tangent_growth",
     "exponent_agreement",
     "ftle_vs_final_loss",
+    "loss_gap_threshold",
+    "loss_level_prediction",
     "FTLELossResult",
     "WINDOW_SEARCHES",
 ]

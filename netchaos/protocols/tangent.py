@@ -175,18 +175,26 @@ class FTLELossResult(Result):
     train_accuracy, test_accuracy : float
         Fraction of correct "high loss" predictions on each half.
     baseline_accuracy : float
-        Test accuracy of always predicting the majority class of the training
-        half, for comparison.
+        Test accuracy of the best constant guess on the test half (the share
+        of its larger class): what a predictor must beat.
     lr : float
     t_early, t_final : int
+    local : ndarray of shape (n_init, t_early, k)
+        Local exponents ``ln R_ii`` of every step of the first ``t_early``
+        steps (their mean over steps ``0 .. w`` is the FTLE over w steps).
+    loss_start, loss_early : ndarray of shape (n_init,)
+        Training loss at step 0 and at step ``t_early``.
+    gap : float
+        Width of the gap in ``log10(final_loss)`` that ``loss_threshold`` sits
+        in (:func:`loss_gap_threshold`; NaN for a given threshold).
 
     Examples
     --------
     >>> import netchaos as nc
     >>> res = nc.ftle_vs_final_loss(nc.MLP([4, 3, 3]), nc.datasets.iris(), lr=1.0, n_init=6,
     ...                             t_early=5, t_final=30, seed=0)
-    >>> res.ftle.shape, res.final_loss.shape, int(res.high_loss.sum())
-    ((6, 1), (6,), 3)
+    >>> res.ftle.shape, res.final_loss.shape, res.local.shape
+    ((6, 1), (6,), (6, 5, 1))
     >>> res.predict(res.ftle).shape, res.train_idx.size + res.test_idx.size
     ((6,), 6)
     """
@@ -211,6 +219,10 @@ class FTLELossResult(Result):
     lr: float
     t_early: int
     t_final: int
+    local: np.ndarray = None
+    loss_start: np.ndarray = None
+    loss_early: np.ndarray = None
+    gap: float = float("nan")
 
     def predict(self, ftle):
         """Apply the fitted threshold: True means "ends in a high-loss state".
@@ -236,6 +248,53 @@ class FTLELossResult(Result):
                 f"t_early={self.t_early}, t_final={self.t_final}, lr={self.lr:g}, "
                 f"spearman={self.spearman:.3f}, test_accuracy={self.test_accuracy:.3f} "
                 f"(baseline {self.baseline_accuracy:.3f}), n_diverged={int(self.diverged.sum())})")
+
+
+def loss_gap_threshold(final_loss, min_class=0.1):
+    """The threshold between two final loss levels: the middle of the widest gap.
+
+    Parameters
+    ----------
+    final_loss : array_like of shape (n,)
+        Final losses; ``inf`` (diverged) counts as high, NaN is ignored.
+    min_class : float, default 0.1
+        Smallest share of the finite losses on either side of the gap, in (0, 0.5].
+
+    Returns
+    -------
+    threshold : float
+        Geometric middle of the widest gap between consecutive sorted finite losses
+        with at least ``min_class`` of them on each side (NaN with fewer than 2 finite
+        positive losses).
+    gap : float
+        Width of that gap in ``log10`` of the loss.
+
+    Notes
+    -----
+    When training ends in a few distinct loss levels (good and bad minima, dead units),
+    the widest gap in log-loss separates them; a median split would instead cut one
+    level in two and make the label a coin toss.
+
+    Examples
+    --------
+    >>> t, g = loss_gap_threshold([0.010, 0.011, 0.012, 0.10, 0.11, 0.12, float("inf")])
+    >>> round(t, 4), round(g, 2)
+    (0.0346, 0.92)
+    """
+    L = as_float_array(final_loss, "final_loss", ndim=1, finite=False)
+    min_class = check_positive(min_class, "min_class", maximum=0.5)
+    fin = np.sort(L[np.isfinite(L) & (L > 0)])
+    if fin.size < 2:
+        return float("nan"), float("nan")
+    lg = np.log10(fin)
+    gaps = np.diff(lg)
+    below = np.arange(1, fin.size)                  # losses at or below each gap
+    lo = max(1, int(np.ceil(min_class * fin.size)))
+    ok = (below >= lo) & (fin.size - below >= lo)
+    if not ok.any():
+        ok[:] = True
+    j = int(np.argmax(np.where(ok, gaps, -np.inf)))
+    return float(10 ** (0.5 * (lg[j] + lg[j + 1]))), float(gaps[j])
 
 
 def _fit_threshold(f, label):
@@ -282,8 +341,8 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     init_scheme : {"normal", "glorot", "he"}
         Passed to ``model.init``.
     loss_threshold : float, optional
-        Final losses above it count as "high loss". Default: the median final
-        loss (a balanced split).
+        Final losses above it count as "high loss". Default: the middle of the
+        widest gap between final loss levels (:func:`loss_gap_threshold`).
 
     Returns
     -------
@@ -305,15 +364,19 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     into halves. On the first half, a threshold ``c`` and a direction ``s``
     maximise the accuracy of "high loss iff ``s (ftle_1 - c) > 0``" (``c`` from
     the midpoints between sorted FTLEs); the accuracy on the second half is
-    reported next to the majority-class baseline. A trajectory that diverges
+    reported next to the best constant guess on that half (the share of its
+    larger class; a majority guess fitted on the first half would score the
+    mirror image of a balanced split, below 0.5). The scores with intervals,
+    trivial predictors and cross-validation are
+    :func:`loss_level_prediction`. A trajectory that diverges
     during training has final loss ``inf`` (always "high loss"); it is left
     out of the Pearson and Spearman correlations, which use initial
     conditions with finite FTLE and finite final loss only.
 
     References
     ----------
-    .. [1] N. Sharafi, C. Martin, S. Hallerberg, "On the weight dynamics of
-       learning networks" (2024), arXiv:2405.00743.
+    .. [1] N. Sharafi, C. Martin, S. Hallerberg, "Weight dynamics of learning
+       networks", Phys. Rev. E 111, 054208 (2025); arXiv:2405.00743.
     .. [2] G. Benettin, L. Galgani, A. Giorgilli, J.-M. Strelcyn, Meccanica 15,
        9-20 (1980).
 
@@ -325,8 +388,8 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     ...                             t_early=5, t_final=30, seed=0)
     >>> res.ftle.shape, bool(res.diverged.any()), res.direction in (-1, 1)
     ((6, 1), False, True)
-    >>> bool(res.loss_threshold == np.median(res.final_loss))   # default: balanced split
-    True
+    >>> res.local.shape, res.loss_early.shape                  # per-step exponents, loss(t_early)
+    ((6, 5, 1), (6,))
     """
     from scipy import stats
 
@@ -356,11 +419,13 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     model.loss(thetas[0], X, y)                         # validates X, y with their names
 
     ftle = np.full((n_init, k), np.nan)
+    local = np.full((n_init, t_early, k), np.nan)
     bar = progress_bar(progress, n_init, "FTLE", unit="run")
     try:
         for i in range(n_init):
             res = lyapunov_spectrum(model, (X, y), thetas[i], lr, steps=t_early, k=k, seed=rng)
             ftle[i] = res.exponents
+            local[i] = res.local
             if bar is not None:
                 bar.update(1)
     finally:
@@ -371,6 +436,11 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     diverged = np.asarray(tr.diverged, dtype=bool)
     final_loss = np.asarray(model.loss(tr.theta, X, y), dtype=float)
     final_loss = np.where(diverged | ~np.isfinite(final_loss), np.inf, final_loss)
+    early = train(model, (X, y), thetas, lr, t_early, record="final")
+    loss_early = np.asarray(model.loss(early.theta, X, y), dtype=float)
+    loss_early = np.where(np.asarray(early.diverged, dtype=bool) | ~np.isfinite(loss_early),
+                          np.inf, loss_early)
+    loss_start = np.asarray(model.loss(thetas, X, y), dtype=float)
 
     f1 = ftle[:, 0]
     both = np.isfinite(f1) & np.isfinite(final_loss)
@@ -382,8 +452,11 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     else:
         spearman = spearman_p = pearson = pearson_p = float("nan")
 
+    gap = float("nan")
     if loss_threshold is None:
-        loss_threshold = float(np.median(final_loss))
+        loss_threshold, gap = loss_gap_threshold(final_loss)
+        if np.isnan(loss_threshold):
+            loss_threshold = float(np.median(final_loss))
     high = final_loss > loss_threshold
 
     usable = np.nonzero(np.isfinite(f1))[0]
@@ -393,8 +466,8 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
     if train_idx.size and test_idx.size:
         train_acc, c, s = _fit_threshold(f1[train_idx], high[train_idx])
         test_acc = float(np.mean((s * (f1[test_idx] - c) > 0) == high[test_idx]))
-        majority = bool(np.mean(high[train_idx]) > 0.5)
-        baseline = float(np.mean(high[test_idx] == majority))
+        share = float(np.mean(high[test_idx]))
+        baseline = max(share, 1.0 - share)
     else:
         train_acc = test_acc = baseline = c = float("nan")
         s = 1
@@ -404,4 +477,151 @@ def ftle_vs_final_loss(model, data, lr, n_init, t_early, t_final, k=1, seed=None
         loss_threshold=loss_threshold, high_loss=high, ftle_threshold=float(c), direction=int(s),
         train_idx=train_idx, test_idx=test_idx, train_accuracy=float(train_acc),
         test_accuracy=test_acc, baseline_accuracy=baseline, lr=lr, t_early=t_early,
-        t_final=t_final)
+        t_final=t_final, local=local, loss_start=loss_start, loss_early=loss_early, gap=gap)
+
+
+def _auc(scores, labels):
+    """ROC AUC of each row of scores (B, n) for the bool labels (B, n), ties counted half."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores, axis=-1)
+    n1 = labels.sum(axis=-1)
+    n0 = labels.shape[-1] - n1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = ((ranks * labels).sum(axis=-1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+    return np.where((n1 > 0) & (n0 > 0), auc, np.nan)
+
+
+def loss_level_prediction(res, model=None, windows=None, *, n_boot=1000, n_splits=5,
+                          n_repeats=10, seed=None):
+    """Do early FTLEs predict which loss level training ends in, beyond trivial predictors?
+
+    Parameters
+    ----------
+    res : FTLELossResult
+        From :func:`ftle_vs_final_loss` (its ``high_loss`` labels are the target).
+    model : MLP, optional
+        To take the initial weight norm over the weights only (default all parameters).
+    windows : sequence of int, optional
+        FTLE windows: the first w steps of the ``t_early`` recorded ones; default
+        ``t_early / 8, / 4, / 2`` and ``t_early``.
+    n_boot : int, default 1000
+        Bootstrap resamples of the initial conditions for the AUC intervals.
+    n_splits, n_repeats : int, default 5 and 10
+        Repeated stratified k-fold cross-validation of the logistic regressions.
+    seed : int, optional
+        Seed of the bootstrap and of the folds.
+
+    Returns
+    -------
+    dict
+        ``n`` (initial conditions with finite features), ``n_high``, ``threshold``,
+        ``gap``; ``features`` {name: (n,)}: ``lambda1_w``, ``sum_positive_w``, ``sum_w``
+        for every window w (largest FTLE, sum of the positive ones, sum of all k), and the
+        trivial ``log_loss_early``, ``log_loss_start``, ``weight_norm``; ``auc`` {name:
+        {"auc", "ci"}} (ROC AUC of "higher feature, high final loss" with a bootstrap 95 %
+        interval; 0.5: no information, below 0.5: the opposite direction); ``best_ftle``
+        and ``best_trivial`` (the feature with the largest ``|auc - 0.5|`` of each kind);
+        ``cv`` {"trivial", "ftle", "both": mean AUC over folds, "*_std", "gain" (both -
+        trivial, mean over the same folds), "gain_std", "gain_positive" (fraction of folds
+        where the FTLEs help)}; ``labels`` (n,) and ``rows`` (indices into ``res``).
+
+    Notes
+    -----
+    A single feature is scored by its ROC AUC, which needs no threshold and is not fooled
+    by unbalanced classes; the interval resamples the initial conditions with replacement.
+    What the FTLEs add is measured by cross-validated logistic regression (standardised
+    features, scikit-learn) on the trivial predictors alone and on the trivial predictors
+    together with every FTLE feature, scored on the held-out folds by AUC. The sum of all
+    exponents is that of the ``k`` computed ones: the log-volume growth of the tangent map
+    when ``k`` is the number of parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import netchaos as nc
+    >>> X = np.linspace(-1, 1, 32)[:, None]
+    >>> model = nc.MLP([1, 3, 1], activation="relu", loss="mse")
+    >>> res = nc.ftle_vs_final_loss(model, (X, np.sin(2 * np.pi * X[:, 0])), 0.1, n_init=30,
+    ...                             t_early=20, t_final=200, k=model.n_params, seed=0)
+    >>> out = loss_level_prediction(res, model, n_boot=100, n_repeats=2, seed=0)
+    >>> sorted(out["cv"])[:3], len(out["auc"]) == len(out["features"])
+    (['both', 'both_std', 'ftle'], True)
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import RepeatedStratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if not isinstance(res, FTLELossResult) or res.local is None:
+        raise TypeError(f"res must be an FTLELossResult with local exponents, got "
+                        f"{type(res).__name__}")
+    t_early = res.local.shape[1]
+    if windows is None:
+        windows = sorted({max(1, t_early // d) for d in (8, 4, 2, 1)})
+    windows = [check_int(w, "windows", minimum=1, maximum=t_early) for w in windows]
+    n_boot = check_int(n_boot, "n_boot", minimum=0)
+    n_splits = check_int(n_splits, "n_splits", minimum=2)
+    n_repeats = check_int(n_repeats, "n_repeats", minimum=1)
+    rng = rng_from(seed)
+
+    ftle_feats = {}
+    for w in windows:
+        spec = res.local[:, :w, :].mean(axis=1)                     # (n_init, k)
+        ftle_feats[f"lambda1_{w}"] = spec.max(axis=1)
+        ftle_feats[f"sum_positive_{w}"] = np.where(spec > 0, spec, 0.0).sum(axis=1)
+        ftle_feats[f"sum_{w}"] = spec.sum(axis=1)
+    mask = model.weight_mask if model is not None else np.ones(res.theta0.shape[1], bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        trivial = {"log_loss_early": np.log10(res.loss_early),
+                   "log_loss_start": np.log10(res.loss_start),
+                   "weight_norm": np.linalg.norm(res.theta0[:, mask], axis=1)}
+    feats = {**ftle_feats, **trivial}
+    F = np.column_stack(list(feats.values()))
+    rows = np.flatnonzero(np.isfinite(F).all(axis=1))
+    F = F[rows]
+    labels = np.asarray(res.high_loss, dtype=bool)[rows]
+    names = list(feats)
+    n = rows.size
+
+    auc = {}
+    boot = rng.integers(0, n, size=(n_boot, n)) if n_boot and n else None
+    for j, name in enumerate(names):
+        a = float(_auc(F[:, j][None], labels[None])[0]) if n else float("nan")
+        ci = None
+        if boot is not None:
+            b = _auc(F[boot, j], labels[boot])
+            b = b[np.isfinite(b)]
+            if b.size:
+                ci = [float(v) for v in np.percentile(b, [2.5, 97.5])]
+        auc[name] = {"auc": a, "ci": ci}
+
+    def strongest(group):
+        vals = {k: abs(auc[k]["auc"] - 0.5) for k in group if np.isfinite(auc[k]["auc"])}
+        return max(vals, key=vals.get) if vals else None
+
+    n_ftle = len(ftle_feats)
+    cv = {k: float("nan") for k in ("trivial", "ftle", "both", "trivial_std", "ftle_std",
+                                    "both_std", "gain", "gain_std", "gain_positive")}
+    n_min = int(min(labels.sum(), n - labels.sum())) if n else 0
+    if n_min >= n_splits:
+        sets = {"trivial": slice(n_ftle, None), "ftle": slice(0, n_ftle), "both": slice(None)}
+        scores = {k: [] for k in sets}
+        folds = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats,
+                                        random_state=int(rng.integers(2**31 - 1)))
+        for tr_i, te_i in folds.split(F, labels):
+            for k, cols in sets.items():
+                clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+                clf.fit(F[tr_i][:, cols], labels[tr_i])
+                p = clf.predict_proba(F[te_i][:, cols])[:, 1]
+                scores[k].append(float(_auc(p[None], labels[te_i][None])[0]))
+        for k, v in scores.items():
+            cv[k], cv[f"{k}_std"] = float(np.mean(v)), float(np.std(v))
+        gain = np.array(scores["both"]) - np.array(scores["trivial"])
+        cv["gain"], cv["gain_std"] = float(gain.mean()), float(gain.std())
+        cv["gain_positive"] = float(np.mean(gain > 0))
+    return {"n": int(n), "n_high": int(labels.sum()), "threshold": float(res.loss_threshold),
+            "gap": float(res.gap), "windows": windows, "features": {k: F[:, j] for j, k in
+                                                                   enumerate(names)},
+            "auc": auc, "best_ftle": strongest(ftle_feats), "best_trivial": strongest(trivial),
+            "cv": cv, "labels": labels, "rows": rows}

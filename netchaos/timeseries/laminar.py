@@ -63,7 +63,7 @@ class LaminarResult(Result):
     periods: np.ndarray = None
 
     def __post_init__(self):
-        if self.periods is None:            # files saved before phases had their own period
+        if self.periods is None and self.phases is not None:   # files saved before periods
             self.periods = np.full(len(self.phases), self.period, dtype=np.int64)
 
     @property

@@ -301,10 +301,16 @@ def _fake_lr_sweep():
            4.0: [[0.1, nan, nan, nan, nan], [0.1, 0.2, 0.3, 0.91, 0.5]]}      # tau inf, 3
     kept = {1.0: 0.0, 2.0: 0.5, 4.0: 1.0}
     exps = {1.0: [0.01, np.nan], 2.0: [0.1, 0.3], 4.0: [0.4, 0.6]}
+    # windows of 100 steps (resolution 0.01), standard errors 0.01: 0.01 is not positive
     results = {lr: SimpleNamespace(test_accuracy=np.array(a)) for lr, a in acc.items()}
+
+    def fit(e):
+        e = np.array(e)
+        return SimpleNamespace(exponent=e, stderr=np.where(np.isfinite(e), 0.01, np.nan),
+                               window_spread=np.zeros(2), window=np.array([[0, 100]] * 2))
     return SimpleNamespace(
         values=np.array([1.0, 2.0, 4.0]), results=results,
-        fits={lr: SimpleNamespace(exponent=np.array(e)) for lr, e in exps.items()},
+        fits={lr: fit(e) for lr, e in exps.items()},
         mles={lr: _mle(0.5, kept_fraction=kept[lr]) for lr in kept},
         rho=np.array([0.5, 1.0, 1.0]), n_diverged=np.array([0, 0, 1]),
         final_test_accuracy=np.array([0.9, 0.9, 0.5]))
@@ -318,7 +324,14 @@ def test_onset_table_on_a_hand_made_sweep():
     assert tab["lr_tau_min"] == 2.0
     assert tab["lr_rho_one"] == 2.0 and tab["lr_rho_chaotic_one"] == 4.0
     assert tab["lr_chaos_onset"] == 2.0
-    assert tab["relation"] == "below"
+    np.testing.assert_array_equal(tab["rho"], [0.0, 1.0, 1.0])      # of the fitted ICs
+    assert tab["per_lr"][1.0]["n_fitted"] == 1 and tab["per_lr"][2.0]["positive"] == [True] * 2
+    assert tab["relation"] == "at" and tab["relation_chaotic"] == "below"
+    # every resample of lr 2 has rho 1 and lr 1 rho 0: no uncertainty in where rho reaches 1
+    assert tab["lr_rho_one_ci"] == [2.0, 2.0] and tab["lr_rho_one_defined"] == 1.0
+    np.testing.assert_array_equal(tab["rho_ci"], [[0, 0], [1, 1], [1, 1]])
+    lo, hi = tab["lr_tau_min_ci"]
+    assert lo <= 2.0 <= hi and {lo, hi} <= {1.0, 2.0, 4.0}
     p = tab["per_lr"][4.0]
     assert p["tau_per_ic"] == [np.inf, 3.0] and p["fraction_reached"] == 0.5
     assert p["final_test_accuracy"] == 0.5 and p["n_diverged"] == 1
@@ -333,13 +346,49 @@ def test_onset_table_relations_and_bad_input():
     sweep.results[1.0].test_accuracy[:] = 0.0
     sweep.results[4.0].test_accuracy[0, 1] = 0.95
     tab = pr.onset_table(sweep, 0.9)
-    assert tab["lr_tau_min"] == 4.0 and tab["relation"] == "at"
+    assert tab["lr_tau_min"] == 4.0 and tab["relation_chaotic"] == "at"
+    assert tab["relation"] == "above"
     for mle in sweep.mles.values():
         mle.kept_fraction = 0.0
-    assert pr.onset_table(sweep, 0.9)["relation"] == "undetermined"
+    assert pr.onset_table(sweep, 0.9)["relation_chaotic"] == "undetermined"
+    for fl in sweep.fits.values():
+        fl.exponent[:] = 0.001
+    tab = pr.onset_table(sweep, 0.9, n_boot=0)
+    assert tab["relation"] == "undetermined" and tab["lr_rho_one_ci"] is None
     sweep.final_test_accuracy = None
     with pytest.raises(ValueError, match="test_metrics"):
         pr.onset_table(sweep)
+
+
+def test_positive_exponents_against_the_fit_uncertainty():
+    """Exponential growth at 0.2 and 0.05 per step is positive; a slow smooth drift of ln d
+    (a perfect fit, tiny standard error) and a random walk of ln d are not."""
+    t = np.arange(200.0)
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.normal(0, 0.05, 200))
+    logd = np.stack([0.2 * np.minimum(t, 80), 0.05 * t, 0.0005 * t, walk, -0.1 * t])
+    fl = nc.finite_lyapunov(1e-8 * np.exp(logd), saturation=False)
+    assert fl.stderr[2] < 1e-6                       # a line: the standard error alone is 0
+    pos, fitted = pr.positive_exponents(fl)
+    assert fitted.all()
+    assert pos.tolist() == [True, True, False, False, False]
+    with pytest.raises(ValueError, match="level"):
+        pr.positive_exponents(fl, level=1.0)
+    with pytest.raises(TypeError, match="FiniteLyapunovResult"):
+        pr.positive_exponents(np.ones(3))
+
+
+def test_window_spread_and_stderr_of_the_fit():
+    t = np.arange(100.0)
+    line = nc.finite_lyapunov(1e-8 * np.exp(0.1 * t), saturation=False, lengths=None)
+    assert line.window_spread[0] < 1e-12 and line.stderr[0] < 1e-12
+    rng = np.random.default_rng(1)
+    noisy = 0.1 * t + rng.normal(0, 0.5, 100)        # white residuals: phi ~ 0
+    fl = nc.finite_lyapunov(1e-8 * np.exp(noisy)[None], saturation=False, lengths=None,
+                            starts=np.array([0]))
+    assert fl.window[0].tolist() == [0, 100]
+    ols = 0.5 / np.sqrt(np.sum((t - t.mean()) ** 2))   # the textbook standard error
+    assert fl.stderr[0] == pytest.approx(ols, rel=0.3)
 
 
 # ---------------------------------------------------------------------------

@@ -256,7 +256,7 @@ def plot_ensemble_overview(t, distances, exponents, loss=None, *, kept=None, mle
 
 @_styled
 def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_exponent=None,
-               tau_label="steps to 90% test accuracy", title=None, fig=None):
+               tau_label="steps to 90% test accuracy", title=None, fig=None, rho_ci=None):
     """Onset of chaos: network MLE, fraction of chaotic runs and training time against lr.
 
     Parameters
@@ -267,6 +267,8 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
         lambda_nMLE per learning rate (NaN where no fit was kept).
     rho : array_like of shape (n,)
         Fraction of initial conditions with a positive exponent.
+    rho_ci : array_like of shape (n, 2), optional
+        Interval of rho (e.g. bootstrap over initial conditions), drawn as error bars.
     tau : array_like of shape (n,)
         Training time to the target accuracy (NaN or inf where not reached).
     mle_std : array_like of shape (n,), optional
@@ -314,7 +316,17 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
     top.set_ylabel("network MLE")
     top.set_xlabel("learning rate $\\eta$")
     top.legend(frameon=False)
-    bot.plot(x, col(rho, "rho"), marker="D", ms=4, color="tab:blue", label="$\\rho$ ($\\Lambda>0$)")
+    rv = col(rho, "rho")
+    if rho_ci is None:
+        bot.plot(x, rv, marker="D", ms=4, color="tab:blue", label="$\\rho$ ($\\Lambda>0$)")
+    else:
+        ci = np.asarray(rho_ci, dtype=float)
+        if ci.shape != (x.size, 2):
+            raise ValueError(f"rho_ci must have shape ({x.size}, 2), got {ci.shape}")
+        ci = ci[order]
+        err = np.abs(np.stack([rv - ci[:, 0], ci[:, 1] - rv]))
+        bot.errorbar(x, rv, yerr=np.nan_to_num(err), marker="D", ms=4, color="tab:blue",
+                     capsize=2, label="$\\rho$ ($\\Lambda>0$ beyond its interval)")
     if rho_chaotic is not None:
         bot.plot(x, col(rho_chaotic, "rho_chaotic"), marker="d", ms=4, ls="--", color="tab:cyan",
                  label="$\\rho$ (kept fits)")

@@ -19,7 +19,7 @@ experiment          what it reproduces
 ``onset``           learning-rate sweep on digits (or MNIST): lambda_nMLE, rho and the
                     time to 90 % test accuracy (Jiménez-González et al.)
 ``tangent``         Lyapunov spectrum of the GD map with the exact tangent map, FTLEs
-                    against the final loss (Sharafi et al. 2024) and a cross-check of the
+                    against the final loss level (Sharafi et al. 2025) and a cross-check of the
                     tangent exponent against the finite-eps ensemble exponent
 ==================  =========================================================================
 

@@ -12,6 +12,10 @@ from .._text import na as _f
 from ._run import _Run
 
 
+def _ci(ci):
+    return "n/a" if ci is None else f"[{_f(ci[0])}, {_f(ci[1])}]"
+
+
 def _onset_data(run, mnist):
     """Digits (or the first images of MNIST from ``mnist``) at the sizes of ``run``."""
 
@@ -46,15 +50,22 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
     - ``lambda_nmle``: network MLE (mean of the kept exponents, R^2 > 0.9,
       Lambda > 0.05; NaN when none is kept) and ``mean_exponent`` (mean of all
       finite exponents);
-    - ``rho``: fraction of initial conditions with Lambda > 0 (the package's
-      definition; tiny positive slopes of non-exponential drifts count), and
-      ``rho_chaotic``: fraction with a kept, clearly exponential divergence;
+    - ``rho``: the paper's fraction of initial conditions with a positive
+      exponent, "positive" meaning that the lower end of the exponent's 95 %
+      interval is above zero (:func:`netchaos.protocols.positive_exponents`:
+      standard error of the slope, spread over the candidate windows and the
+      1/L resolution of the window), with a bootstrap interval over initial
+      conditions; ``rho_point`` the fraction of point estimates > 0 (nearly 1
+      everywhere: the best-R^2 window finds a positive slope in slow drifts)
+      and ``rho_chaotic``: fraction with a kept, clearly exponential
+      divergence;
     - ``tau``: steps until the reference reaches ``accuracy_target`` test
       accuracy, median over initial conditions (runs that never reach it count
       as infinitely slow; None when more than half never do).
 
     The summary reports the learning rate of minimal tau and the smallest
-    learning rates where rho and rho_chaotic reach 1.
+    learning rates where rho and rho_chaotic reach 1, the first two with
+    bootstrap intervals (``n_boot`` resamples of the initial conditions).
     """
     from .. import plots  # matplotlib on first use: the CLI starts fast
 
@@ -71,17 +82,19 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
                      progress=run.progress, checkpoint=run.checkpoint("lr"),
                       resume=run.resume)
     target = float(run["accuracy_target"])
-    tab = onset_table(sweep, target)
+    tab = onset_table(sweep, target, n_boot=run["n_boot"], seed=subseed(run.seed, 1))
     tau_arr, rho_arr, rch = tab["tau_median"], tab["rho"], tab["rho_chaotic"]
     lr_tau_min, lr_rho_ch_one, relation = tab["lr_tau_min"], tab["lr_rho_chaotic_one"], \
         tab["relation"]
+    lr_rho_one = tab["lr_rho_one"]
 
     fig = plots.plot_onset(lrs, sweep.mle, rho_arr, tau_arr, mle_std=sweep.mle_std,
                            rho_chaotic=rch, mean_exponent=tab["mean_exponent"],
+                           rho_ci=tab["rho_ci"],
                            tau_label=f"steps to {100 * target:.0f}% test accuracy",
                            title=f"{dname}, MLP {sizes} ({run['activation']})")
     run.save(fig, "onset.png")
-    show_lr = lr_rho_ch_one if lr_rho_ch_one is not None else lrs[-1]
+    show_lr = lr_rho_one if lr_rho_one is not None else lrs[-1]
     ens = sweep.results[show_lr]
     nex = min(4, run["n_init"])
     fig = plots.plot_distance_panels(np.arange(run["steps"] + 1), ens.distances[:nex],
@@ -102,15 +115,25 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
         "lambda_nmle_std": list(sweep.mle_std),
         "mean_exponent": tab["mean_exponent"],
         "rho": list(rho_arr),
+        "rho_ci": tab["rho_ci"],
+        "rho_rule": "lower end of the 95% interval of the exponent > 0; interval from the "
+                    "slope's standard error (serial correlation), the spread over candidate "
+                    "windows and the 1/L resolution of the window",
+        "rho_point": list(tab["rho_point"]),
         "rho_chaotic": list(rch),
         "tau": list(tau_arr),
         "final_test_accuracy": list(sweep.final_test_accuracy),
         "per_lr": tab["per_lr"],
         "lr_tau_min": lr_tau_min,
-        "lr_rho_one": tab["lr_rho_one"],
+        "lr_tau_min_ci": tab["lr_tau_min_ci"],
+        "lr_rho_one": lr_rho_one,
+        "lr_rho_one_ci": tab["lr_rho_one_ci"],
+        "lr_rho_one_defined": tab["lr_rho_one_defined"],
+        "n_boot": run["n_boot"],
         "lr_rho_chaotic_one": lr_rho_ch_one,
         "lr_chaos_onset": tab["lr_chaos_onset"],
-        "tau_min_relative_to_rho_chaotic_one": relation,
+        "tau_min_relative_to_rho_one": relation,
+        "tau_min_relative_to_rho_chaotic_one": tab["relation_chaotic"],
         "accuracy_target": target,
         "n_init": run["n_init"], "n_pert": run["n_pert"], "eps": run["eps"],
         "steps": run["steps"],
@@ -118,11 +141,16 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
     lines = [
         "lr:          " + " ".join(f"{v:>6g}" for v in lrs),
         "lambda_nMLE: " + " ".join(f"{_f(v):>6}" for v in sweep.mle),
-        "rho(L>0):    " + " ".join(f"{_f(v):>6}" for v in rho_arr),
+        "rho:         " + " ".join(f"{_f(v):>6}" for v in rho_arr),
+        "rho(L^>0):   " + " ".join(f"{_f(v):>6}" for v in tab["rho_point"]),
         "rho(kept):   " + " ".join(f"{_f(v):>6}" for v in rch),
         "tau:         " + " ".join(f"{_f(v):>6}" for v in tau_arr),
-        f"tau minimal at lr={_f(lr_tau_min)}; rho(kept) first reaches 1 at lr="
-        f"{_f(lr_rho_ch_one)} (first > 0 at {_f(tab['lr_chaos_onset'])}): tau minimum "
-        f"{relation} it",
+        f"rho = fraction of ICs whose exponent's 95% interval lies above 0 "
+        f"({run['n_init']} ICs per lr; rho(L^>0): point estimate > 0)",
+        f"tau minimal at lr={_f(lr_tau_min)} (bootstrap 95%: {_ci(tab['lr_tau_min_ci'])}); "
+        f"rho first reaches 1 at lr={_f(lr_rho_one)} (bootstrap 95%: "
+        f"{_ci(tab['lr_rho_one_ci'])}, reached in {_f(tab['lr_rho_one_defined'])} of "
+        f"resamples): tau minimum {relation} it; rho(kept) first reaches 1 at lr="
+        f"{_f(lr_rho_ch_one)}",
     ]
     return run.finish(results, lines)

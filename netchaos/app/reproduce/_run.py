@@ -40,14 +40,15 @@ DEFAULTS = {
         alpha=0.05, min_burst=100, n_examples=4, sizes=[4, 10, 3], activation="sigmoid",
         split_seed=0),
     "onset": dict(
-        lr_values=[0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0], steps=500, eps=1e-8,
-        n_init=6, n_pert=5, hidden=[32], activation="tanh", accuracy_target=0.9,
+        lr_values=[0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0], steps=400, eps=1e-8,
+        n_init=30, n_pert=2, n_boot=1000, hidden=[32], activation="tanh", accuracy_target=0.9,
         n_train=None, n_test=None, split_seed=0, mnist_n_train=2000, mnist_n_test=1000),
     "tangent": dict(
         lr=1.0, spectrum_steps=1000, sharpness_every=5, sizes=[4, 10, 3], activation="sigmoid",
         split_seed=0,
-        ftle_sizes=[1, 20, 1], ftle_lr=0.1, ftle_n_init=60, ftle_t_early=50, ftle_t_final=3000,
-        ftle_activations=["tanh", "relu"],
+        ftle_sizes=[1, 4, 1], ftle_activation="relu", ftle_n_points=64, ftle_lr=0.1,
+        ftle_n_init=200, ftle_t_early=100, ftle_t_final=5000, ftle_n_boot=1000,
+        ftle_cv_repeats=10,
         cross_n_init=100, cross_eps=1e-8, cross_n_pert=5, cross_steps=200),
 }
 
@@ -60,9 +61,10 @@ QUICK = {
     "intermittency": dict(steps=3000, n_init=4, kantz_runs=3, kantz_max_len=2000,
                           acf_shuffles=200),
     "onset": dict(lr_values=[1.0, 2.0, 4.0, 8.0], steps=250, n_init=2, n_pert=3, hidden=[16],
+                  n_boot=200,
                   n_train=400, n_test=400, mnist_n_train=500, mnist_n_test=300),
-    "tangent": dict(spectrum_steps=100, sharpness_every=10, ftle_n_init=12, ftle_t_early=20,
-                    ftle_t_final=500, cross_n_init=8),
+    "tangent": dict(spectrum_steps=100, sharpness_every=10, ftle_n_init=40, ftle_t_early=20,
+                    ftle_t_final=500, ftle_n_boot=200, ftle_cv_repeats=2, cross_n_init=8),
 }
 
 

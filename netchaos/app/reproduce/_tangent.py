@@ -3,7 +3,6 @@
 import numpy as np
 
 from ..._random import subseed
-from ...datasets import regression
 from ...exponents import finite_lyapunov
 from ...hessian import sharpness_series
 from ...model import MLP
@@ -11,6 +10,7 @@ from ...perturbation import perturbation_ensemble
 from ...protocols import (
     exponent_agreement,
     ftle_vs_final_loss,
+    loss_level_prediction,
     sharpness_summary,
     tangent_growth,
 )
@@ -27,11 +27,20 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
        the GD map at lr = 1 with the exact tangent map ``I - lr H``
        (:func:`netchaos.lyapunov_spectrum`), its running finite-time
        exponents, and the sharpness along the same trajectory.
-    2. Sharafi et al.'s question: do early FTLEs predict the final training
-       loss? :func:`netchaos.ftle_vs_final_loss` on
-       :func:`netchaos.datasets.regression` for tanh and relu networks:
-       Spearman correlation and the accuracy of a one-threshold predictor on
-       held-out initial conditions against the majority baseline.
+    2. Sharafi et al.'s question (Phys. Rev. E 111, 054208 (2025)): do FTLEs
+       early in training predict which loss level training ends in? A narrow
+       relu network (1-4-1) on sin 2 pi x (64 points on [-1, 1]), whose units
+       die in some runs, ends in a few distinct loss levels; ``ftle_n_init``
+       initial conditions are trained ``ftle_t_final`` steps (converged: the
+       levels are the same at 5,000 and 20,000 steps), labelled by the widest
+       gap between final loss levels (:func:`netchaos.protocols.loss_gap_threshold`),
+       and the full FTLE spectrum over the first ``ftle_t_early`` steps gives
+       the largest FTLE, the sum of the positive ones and the sum of all over
+       several windows. Each feature is scored by ROC AUC with a bootstrap
+       interval beside the trivial predictors (loss at ``t_early``, loss at
+       step 0, initial weight norm), and cross-validated logistic regression
+       on the trivial predictors with and without the FTLEs measures what the
+       FTLEs add (:func:`netchaos.protocols.loss_level_prediction`).
     3. Cross-check at lr = 1: for ``cross_n_init`` initial conditions, the
        finite-eps ensemble exponent (eps = 1e-8, 5 perturbations) and the
        growth rate of a tangent vector under the exact tangent map, fitted by
@@ -62,30 +71,44 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
     lam = spec.exponents
     sharp = sharpness_summary(ss)
 
-    # 2. FTLE vs final loss
-    reg = regression(seed=run["split_seed"])
-    ftle_out = {}
-    for j, act in enumerate(run["ftle_activations"]):
-        net = MLP(run["ftle_sizes"], activation=act, loss="mse")
-        run.log(f"FTLE vs final loss, {act}: {run['ftle_n_init']} initial conditions")
-        r = ftle_vs_final_loss(net, reg, run["ftle_lr"], run["ftle_n_init"], run["ftle_t_early"],
-                               run["ftle_t_final"], seed=subseed(run.seed, 3, j),
-                               progress=run.progress)
-        fig = plots.plot_ftle_vs_loss(r, title=f"{act}: spearman {r.spearman:.2f}, predictor "
-                                               f"{r.test_accuracy:.2f} (baseline "
-                                               f"{r.baseline_accuracy:.2f})")
-        run.save(fig, f"tangent_ftle_{act}.png")
-        ftle_out[act] = {
-            "spearman": r.spearman, "spearman_p": r.spearman_p,
-            "pearson": r.pearson, "pearson_p": r.pearson_p,
-            "predictor_test_accuracy": r.test_accuracy,
-            "predictor_train_accuracy": r.train_accuracy,
-            "baseline_accuracy": r.baseline_accuracy,
-            "beats_baseline": bool(r.test_accuracy > r.baseline_accuracy),
-            "n_diverged": int(np.sum(r.diverged)),
-            "final_loss_median": float(np.median(r.final_loss)),
-            "ftle_median": float(np.nanmedian(r.ftle[:, 0])),
-        }
+    # 2. FTLE vs final loss level
+    Xs = np.linspace(-1.0, 1.0, run["ftle_n_points"])[:, None]
+    task = (Xs, np.sin(2 * np.pi * Xs[:, 0]))
+    net = MLP(run["ftle_sizes"], activation=run["ftle_activation"], loss="mse")
+    run.log(f"FTLE vs final loss level, {run['ftle_activation']} {run['ftle_sizes']}: "
+            f"{run['ftle_n_init']} initial conditions, {run['ftle_t_final']} steps")
+    r = ftle_vs_final_loss(net, task, run["ftle_lr"], run["ftle_n_init"], run["ftle_t_early"],
+                           run["ftle_t_final"], k=net.n_params, seed=subseed(run.seed, 3),
+                           progress=run.progress)
+    pred = loss_level_prediction(r, net, n_boot=run["ftle_n_boot"],
+                                 n_repeats=run["ftle_cv_repeats"], seed=subseed(run.seed, 6))
+    best, triv = pred["best_ftle"], pred["best_trivial"]
+
+    def auc_of(name):
+        return None if name is None else pred["auc"][name]["auc"]
+
+    fig = plots.plot_ftle_vs_loss(r, title=f"{run['ftle_activation']} {run['ftle_sizes']}: "
+                                           f"AUC {best} {_f(auc_of(best))}, "
+                                           f"{triv} {_f(auc_of(triv))}")
+    run.save(fig, "tangent_ftle.png")
+    levels = np.sort(r.final_loss[np.isfinite(r.final_loss)])
+    ftle_out = {
+        "setting": f"MLP {run['ftle_sizes']} {run['ftle_activation']}, sin 2 pi x on "
+                   f"{run['ftle_n_points']} points, lr {run['ftle_lr']}",
+        "n_init": run["ftle_n_init"], "t_early": run["ftle_t_early"],
+        "t_final": run["ftle_t_final"], "windows": pred["windows"],
+        "loss_threshold": r.loss_threshold, "gap_log10": r.gap,
+        "n_high": pred["n_high"], "n_used": pred["n"],
+        "final_loss_percentiles": {str(q): float(np.percentile(levels, q))
+                                   for q in (0, 10, 25, 50, 75, 90, 100)} if levels.size
+        else None,
+        "auc": pred["auc"], "best_ftle_feature": best, "best_trivial_feature": triv,
+        "cv_auc": pred["cv"],
+        "spearman_lambda1_final_loss": r.spearman, "spearman_p": r.spearman_p,
+        "threshold_predictor_test_accuracy": r.test_accuracy,
+        "best_constant_test_accuracy": r.baseline_accuracy,
+        "n_diverged": int(np.sum(r.diverged)),
+    }
 
     # 3. cross-check of the tangent exponent against the ensemble exponent
     n = run["cross_n_init"]
@@ -146,10 +169,19 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
         f"sharpness: initial {_f(sharp['initial'])}, final {_f(sharp['final'])}, 2/lr = "
         f"{_f(ss.threshold)}",
     ]
-    for act, v in ftle_out.items():
-        lines.append(f"FTLE vs final loss ({act}): spearman {_f(v['spearman'])} "
-                     f"(p={_f(v['spearman_p'])}), predictor {_f(v['predictor_test_accuracy'])} vs "
-                     f"baseline {_f(v['baseline_accuracy'])}")
+    def ci(name):
+        c = None if name is None else pred["auc"][name]["ci"]
+        return "n/a" if c is None else f"[{_f(c[0])}, {_f(c[1])}]"
+
+    lines.append(f"FTLE vs final loss level ({ftle_out['setting']}): {pred['n_high']}/{pred['n']} "
+                 f"runs above {_f(r.loss_threshold)} (gap {_f(r.gap)} decades)")
+    lines.append(f"  ROC AUC: best FTLE feature {best} {_f(auc_of(best))} {ci(best)}; "
+                 f"loss at t_early {_f(auc_of('log_loss_early'))} {ci('log_loss_early')}, "
+                 f"loss at step 0 {_f(auc_of('log_loss_start'))}, weight norm "
+                 f"{_f(auc_of('weight_norm'))}")
+    lines.append(f"  cross-validated AUC: trivial {_f(pred['cv']['trivial'])}, FTLEs "
+                 f"{_f(pred['cv']['ftle'])}, both {_f(pred['cv']['both'])}; gain of the FTLEs "
+                 f"{_f(pred['cv']['gain'])} +- {_f(pred['cv']['gain_std'])}")
     lines.append(f"cross-check lr={lr:g}: ensemble {_f(mean_a)} vs tangent {_f(mean_b)} over "
                  f"{cc['n_both_kept']} ICs; correlation {_f(cc['correlation'])}, median relative "
                  f"difference {_f(cc['median_relative_difference'])}")
