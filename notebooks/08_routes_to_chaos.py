@@ -31,8 +31,7 @@
 import numpy as np
 
 import netchaos as nc
-from netchaos import plots
-from netchaos.app.zoom import trainability_zoom_explorer
+from netchaos import plots, widgets
 from netchaos.protocols.routes import intermittency_scaling, network_intermittency
 
 data = nc.datasets.iris(seed=0)
@@ -165,9 +164,21 @@ plots.plot_trainability(tm, title="Iris 4-10-3: which pairs of learning rates tr
 
 # %%
 i, j = np.argwhere(tm.boundary)[len(np.argwhere(tm.boundary)) // 2]
-explorer = trainability_zoom_explorer(model, data, lr=float(tm.lr[i]),
+explorer = widgets.trainability_zoom_explorer(model, data, lr=float(tm.lr[i]),
                                       lr_out=float(tm.second[j]), zoom=2, n=64, steps=200)
 explorer
+
+# %% [markdown]
+# ## Try this
+#
+# - Zoom in five or six times at a boundary point of the explorer: does the dimension
+#   estimate stay above 1, and does new structure keep appearing?
+# - Run `nc.trainability_map(..., second="scale")` over the learning rate and the initial
+#   weight scale instead of the two layers' rates. Is that boundary rough too?
+# - Repeat the intermittency test below another window of the diagram (the period-2 bands,
+#   `diag.window(2)`), or from another initial condition (`model.init(seed=1)`).
+# - In the logistic diagram, find the period-5 window near $r = 3.74$ and measure its
+#   intermittency exponent with `intermittency_scaling(..., period=5)`.
 
 # %% [markdown]
 # ## Summary

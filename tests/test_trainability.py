@@ -80,7 +80,8 @@ def test_zoom_and_errors():
 
 
 def test_zoom_view_keeps_the_boundary_in_view():
-    from netchaos.app.zoom import trainability_zoom_explorer, view_trainability_zoom
+    from netchaos.app.widgets import trainability_zoom_explorer
+    from netchaos.app.zoom import view_trainability_zoom
 
     wide = view_trainability_zoom(lr=3.0, lr_out=3.0, zoom=0, n=24, steps=100)
     m = wide.data["map"]

@@ -1,20 +1,18 @@
-"""The zoom explorer of the trainability boundary: a view (a tested function of the control
-values) and its :class:`~netchaos.app.widgets.Explorer`.
+"""The view of the zoom explorer of the trainability boundary
+(:func:`netchaos.app.widgets.trainability_zoom_explorer`).
 
 Every update recomputes an ``n x n`` trainability map (one kernel call) on a square that is
 ``2**zoom`` times narrower, in decades of both learning rates, around the chosen centre.
 """
 
-import ipywidgets as widgets
 import numpy as np
 
 from .._validate import check_int, check_positive
 from ..trainability import trainability_map
 from . import plots
 from .views import View, model_data
-from .widgets import Explorer
 
-__all__ = ["view_trainability_zoom", "trainability_zoom_explorer"]
+__all__ = ["view_trainability_zoom"]
 
 #: decades of learning rate spanned by the unzoomed square
 WIDTH_DECADES = 3.0
@@ -67,42 +65,3 @@ def view_trainability_zoom(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0,
                if np.isfinite(dim) else "n/a (no boundary in view)"))
     return View(fig, text, {"map": res, "dimension": dim,
                             "trained_fraction": float(res.trained.mean())})
-
-
-def trainability_zoom_explorer(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0, n=64,
-                               steps=200, seed=0, draw=True):
-    """Zoom into the boundary of trainability: centre sliders (log scale) and a zoom level.
-
-    Parameters are those of :func:`view_trainability_zoom` (their initial values); ``draw``
-    (default True) runs the view once at construction.
-
-    Returns
-    -------
-    Explorer
-        Controls ``lr``, ``lr_out``, ``zoom``; view :func:`view_trainability_zoom`.
-
-    Examples
-    --------
-    >>> ex = trainability_zoom_explorer(n=8, steps=10, draw=False)
-    >>> sorted(ex.controls), ex.n_updates
-    (['lr', 'lr_out', 'zoom'], 0)
-    """
-    model, data = model_data(model, data)
-    n = check_int(n, "n", minimum=4, maximum=512)
-    steps = check_int(steps, "steps", minimum=1)
-    controls = {
-        "lr": widgets.FloatLogSlider(value=check_positive(lr, "lr"), base=10, min=-1, max=2,
-                                     step=0.01, description="lr (layer 1)",
-                                     continuous_update=False, readout_format=".3g"),
-        "lr_out": widgets.FloatLogSlider(value=check_positive(lr_out, "lr_out"), base=10,
-                                         min=-1, max=2, step=0.01, description="lr (layer 2)",
-                                         continuous_update=False, readout_format=".3g"),
-        "zoom": widgets.IntSlider(value=check_int(zoom, "zoom", minimum=0, maximum=12), min=0,
-                                  max=12, description="zoom 2^k", continuous_update=False),
-    }
-
-    def view(lr, lr_out, zoom):
-        return view_trainability_zoom(model, data, lr=lr, lr_out=lr_out, zoom=zoom, n=n,
-                                      steps=steps, seed=seed)
-
-    return Explorer(controls, view, draw=draw)
