@@ -77,3 +77,21 @@ def test_zoom_and_errors():
         nc.trainability_map(model, nc.datasets.iris(), [-1.0], [1.0])
     with pytest.raises(ValueError, match="lr_out"):
         nc.trainability_map(nc.MLP([4, 3]), nc.datasets.iris(), [1.0], [1.0])
+
+
+def test_zoom_view_keeps_the_boundary_in_view():
+    from netchaos.app.widgets import trainability_zoom_explorer
+    from netchaos.app.zoom import view_trainability_zoom
+
+    wide = view_trainability_zoom(lr=3.0, lr_out=3.0, zoom=0, n=24, steps=100)
+    m = wide.data["map"]
+    i, j = np.argwhere(m.boundary)[len(np.argwhere(m.boundary)) // 2]
+    close = view_trainability_zoom(lr=m.lr[i], lr_out=m.second[j], zoom=3, n=24, steps=100)
+    z = close.data["map"]
+    # the square is 8 times narrower (in decades) and still holds both classes
+    span = np.log10(z.lr.max() / z.lr.min())
+    assert span == pytest.approx(np.log10(m.lr.max() / m.lr.min()) / 8, rel=1e-9)
+    assert 0 < z.trained.mean() < 1
+    ex = trainability_zoom_explorer(n=8, steps=10, draw=False)
+    ex.set(zoom=2)
+    assert ex.n_updates == 1 and ex.result.data["map"].trained.shape == (8, 8)

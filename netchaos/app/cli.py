@@ -8,8 +8,8 @@ Usage::
     netchaos list
     netchaos app TARGET [--port N] [--ip ADDRESS] [--token TOKEN] [--browser]
 
-``NAME`` is one of orbital, post-training, eos, intermittency, onset, tangent
-or all. ``validate`` exits with status 1 when a case fails; bad arguments give
+``NAME`` is one of orbital, post-training, eos, intermittency, onset, tangent,
+routes or all. ``validate`` exits with status 1 when a case fails; bad arguments give
 status 2 (argparse). ``reproduce`` keeps the chunks of its sweeps in ``OUT/NAME/checkpoints``
 as they finish; Ctrl-C (or SIGTERM) stops it with one line saying what was kept and exit status
 130, and ``--resume`` continues: finished experiments are kept, interrupted sweeps reuse their
@@ -24,7 +24,8 @@ import tempfile
 
 __all__ = ["main", "build_parser"]
 
-_REPRODUCE_NAMES = ("orbital", "post-training", "eos", "intermittency", "onset", "tangent", "all")
+_REPRODUCE_NAMES = ("orbital", "post-training", "eos", "intermittency", "onset", "tangent",
+                    "routes", "all")
 
 _DESCRIPTION = """\
 netchaos: neural-network training as a dynamical system.
@@ -42,6 +43,7 @@ _EXPERIMENT_HELP = {
     "intermittency": "lr=5: laminar phases, ACF with shuffled band, Kantz exponents",
     "onset": "learning-rate sweep on digits/MNIST: lambda_nMLE, rho, time to 90% accuracy",
     "tangent": "Lyapunov spectrum of the GD map, FTLE vs final loss, tangent vs ensemble",
+    "routes": "bifurcation diagrams over lr, period-3 intermittency, trainability boundary",
     "all": "every experiment in turn",
 }
 

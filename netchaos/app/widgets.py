@@ -20,6 +20,7 @@ ensemble_explorer      perturbation ensemble: d(t), fitted exponent and P(Lambda
 intermittency_explorer loss series at large learning rates: laminar phases and bursts
 sweep_explorer         the runs of one learning rate of a precomputed sweep
 spectrum_explorer      leading Lyapunov exponents of the GD map
+trainability_zoom_explorer  zoom into the boundary of trainability of two layers' learning rates
 """
 
 import functools
@@ -43,6 +44,7 @@ from .views import (
     view_sweep,
     view_training,
 )
+from .zoom import view_trainability_zoom
 
 __all__ = [
     "Explorer",
@@ -56,6 +58,7 @@ __all__ = [
     "intermittency_explorer",
     "sweep_explorer",
     "spectrum_explorer",
+    "trainability_zoom_explorer",
 ]
 
 #: Label of the preset dropdown when the controls match no preset.
@@ -497,3 +500,42 @@ def spectrum_explorer(model=None, data=None, *, lr=1.0, seed=0, steps=200, k=5):
                 "seed": _seed_slider(check_seed(seed), "init seed")}
     return Explorer(controls, functools.partial(view_spectrum, model, data, steps=steps, k=k),
                     presets=PRESETS)
+
+
+def trainability_zoom_explorer(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0, n=64,
+                               steps=200, seed=0, draw=True):
+    """Zoom into the boundary of trainability: centre sliders (log scale) and a zoom level.
+
+    Parameters are those of :func:`view_trainability_zoom` (their initial values); ``draw``
+    (default True) runs the view once at construction.
+
+    Returns
+    -------
+    Explorer
+        Controls ``lr``, ``lr_out``, ``zoom``; view :func:`view_trainability_zoom`.
+
+    Examples
+    --------
+    >>> ex = trainability_zoom_explorer(n=8, steps=10, draw=False)
+    >>> sorted(ex.controls), ex.n_updates
+    (['lr', 'lr_out', 'zoom'], 0)
+    """
+    model, data = model_data(model, data)
+    n = check_int(n, "n", minimum=4, maximum=512)
+    steps = check_int(steps, "steps", minimum=1)
+    controls = {
+        "lr": widgets.FloatLogSlider(value=check_positive(lr, "lr"), base=10, min=-1, max=2,
+                                     step=0.01, description="lr (layer 1)",
+                                     continuous_update=False, readout_format=".3g"),
+        "lr_out": widgets.FloatLogSlider(value=check_positive(lr_out, "lr_out"), base=10,
+                                         min=-1, max=2, step=0.01, description="lr (layer 2)",
+                                         continuous_update=False, readout_format=".3g"),
+        "zoom": widgets.IntSlider(value=check_int(zoom, "zoom", minimum=0, maximum=12), min=0,
+                                  max=12, description="zoom 2^k", continuous_update=False),
+    }
+
+    def view(lr, lr_out, zoom):
+        return view_trainability_zoom(model, data, lr=lr, lr_out=lr_out, zoom=zoom, n=n,
+                                      steps=steps, seed=seed)
+
+    return Explorer(controls, view, draw=draw)

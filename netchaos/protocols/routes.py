@@ -71,7 +71,7 @@ def intermittency_scaling(series, distances, period=3, tol=None, min_length=None
     dict
         ``distance``, ``mean_length``, ``n_phases`` and ``laminar_fraction`` per series;
         ``slope``, ``intercept`` and ``r2`` of ``ln mean_length`` against ``ln distance``
-        (series with at least 3 phases); ``expected`` (-1/2) and ``consistent``
+        (series with at least 3 phases, NaN with fewer than 3 such series); ``expected`` (-1/2) and ``consistent``
         (``|slope + 1/2| < 0.15`` and ``r2 > 0.8``).
 
     Examples
@@ -111,7 +111,7 @@ def intermittency_scaling(series, distances, period=3, tol=None, min_length=None
     count = np.array(count, dtype=np.int64)
     ok = (count >= 3) & np.isfinite(mean)
     slope = intercept = r2 = np.nan
-    if ok.sum() >= 2:
+    if ok.sum() >= 3:           # two points always fit a line exactly
         slope, intercept, r2 = line_fit(np.log(d[ok]), np.log(mean[ok]))
     consistent = bool(np.isfinite(slope) and abs(slope - TYPE_I_EXPONENT) < 0.15
                       and np.isfinite(r2) and r2 > 0.8)

@@ -301,7 +301,7 @@ def test_old_address_reexports_the_package():
     from netchaos.plots import plot_acf
 
     assert old is shim and plot_acf is plots.plot_acf
-    assert shim.__all__ == plots.__all__ and len(shim.__all__) == 28
+    assert shim.__all__ == plots.__all__ and len(shim.__all__) == 31
     assert all(getattr(shim, name) is getattr(plots, name) for name in plots.__all__)
     names = {}
     exec("from netchaos.plots import *", names)

@@ -90,7 +90,11 @@ def plot_intermittency_scaling(scaling, *, ax=None, title=None):
     d = np.asarray(scaling["distance"], dtype=float)
     m = np.asarray(scaling["mean_length"], dtype=float)
     ok = np.isfinite(m) & (m > 0)
-    ax.loglog(d[ok], m[ok], "o", color=MEAN, ms=4, label="measured")
+    ax.loglog(d[ok], m[ok], "o", color=MEAN, ms=4, label="measured (n = phases)")
+    if "n_phases" in scaling:
+        for e, v, k in zip(d[ok], m[ok], np.asarray(scaling["n_phases"])[ok]):
+            ax.annotate(f"n={int(k)}", (e, v), textcoords="offset points", xytext=(4, 4),
+                        fontsize=7)
     slope, icpt = scaling.get("slope", np.nan), scaling.get("intercept", np.nan)
     if ok.any() and np.isfinite(slope):
         dd = np.geomspace(d[ok].min(), d[ok].max(), 50)
@@ -143,9 +147,11 @@ def plot_trainability(result, *, ax=None, title=None, log=True, boundary=True):
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.log10(res.final_loss / res.initial_loss)
     img = np.where(res.trained, np.clip(rel, -4, 0), np.nan)
+    low = float(np.nanmin(img)) if np.isfinite(img).any() else -1.0
+    low = min(low, -0.1)
     ax.pcolormesh(res.lr, res.second, np.where(res.trained, 0.0, 1.0).T, cmap="Greys",
                   vmin=0, vmax=1.6, shading="nearest", rasterized=True)
-    mesh = ax.pcolormesh(res.lr, res.second, img.T, cmap="viridis", vmin=-4, vmax=0,
+    mesh = ax.pcolormesh(res.lr, res.second, img.T, cmap="viridis", vmin=low, vmax=0,
                          shading="nearest", rasterized=True)
     ax.figure.colorbar(mesh, ax=ax, label="log$_{10}$ final / initial loss (trained)")
     if boundary:

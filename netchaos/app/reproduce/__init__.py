@@ -21,6 +21,9 @@ experiment          what it reproduces
 ``tangent``         Lyapunov spectrum of the GD map with the exact tangent map, FTLEs
                     against the final loss level (Sharafi et al. 2025) and a cross-check of the
                     tangent exponent against the finite-eps ensemble exponent
+``routes``          bifurcation diagrams of the logistic map (Feigenbaum's delta) and of the
+                    Iris network over the learning rate, the period-3 window and type-I
+                    intermittency below it, the trainability map and its boundary dimension
 ==================  =========================================================================
 
 Results go to ``<out>/<name>/`` with the command-line name (``post-training``). Every
@@ -47,6 +50,7 @@ from ._intermittency import intermittency
 from ._onset import onset
 from ._orbital import orbital
 from ._post_training import post_training
+from ._routes import routes
 from ._run import DEFAULTS, PUBLISHED, QUICK, plain, save_figure, write_json
 from ._tangent import tangent
 
@@ -61,6 +65,7 @@ __all__ = [
     "intermittency",
     "onset",
     "tangent",
+    "routes",
     "run",
     "run_all",
     "plain",
@@ -76,6 +81,7 @@ EXPERIMENTS = {
     "intermittency": intermittency,
     "onset": onset,
     "tangent": tangent,
+    "routes": routes,
 }
 
 

@@ -50,6 +50,12 @@ DEFAULTS = {
         ftle_n_init=200, ftle_t_early=100, ftle_t_final=5000, ftle_n_boot=1000,
         ftle_cv_repeats=10,
         cross_n_init=100, cross_eps=1e-8, cross_n_pert=5, cross_steps=200),
+    "routes": dict(
+        r_lo=2.8, n_r=600, map_steps=300, map_transient=1000, n_doublings=5,
+        lr_lo=0.5, lr_hi=12.0, n_lr=1000, steps=500, transient=1500, n_window=200,
+        window_transient=4000, distance_lo=1e-3, distance_hi=0.3, n_distances=8,
+        intermittency_steps=20000, map_lo=0.1, map_hi=100.0, map_n=256, map_steps_gd=500,
+        zoom_factor=8.0, zoom_n=128, sizes=[4, 10, 3], activation="sigmoid", split_seed=0),
 }
 
 #: Overrides of :data:`DEFAULTS` for ``quick=True`` (CI size).
@@ -65,6 +71,9 @@ QUICK = {
                   n_train=400, n_test=400, mnist_n_train=500, mnist_n_test=300),
     "tangent": dict(spectrum_steps=100, sharpness_every=10, ftle_n_init=40, ftle_t_early=20,
                     ftle_t_final=500, ftle_n_boot=200, ftle_cv_repeats=2, cross_n_init=8),
+    "routes": dict(n_r=120, map_steps=200, map_transient=500, n_doublings=4, n_lr=120,
+                   steps=300, transient=700, n_window=40, window_transient=1000, n_distances=4,
+                   intermittency_steps=3000, map_n=32, map_steps_gd=100, zoom_n=24),
 }
 
 
