@@ -439,7 +439,7 @@ class HessianEigenvalues(Result):
     n_matvec : int ndarray of shape (n_rows,)
         Hessian-vector products spent (columns of the products).
     converged : ndarray of bool of shape (n_rows,)
-        Lanczos converged and every residual is at most ``sqrt(tol) * max |lambda|``.
+        Every computed residual is at most ``sqrt(tol) * max |lambda|``.
     method : list of str
         ``"lanczos"`` or ``"dense"`` (blocks of at most ``2 k + 1`` parameters) per row.
     k : int
@@ -523,22 +523,10 @@ def _extremes(matvec, n, k, tol, maxiter, rng):
         bot_v, bot_u = vals[:kk], U[:, :kk]
         ok, method = True, "dense"
     else:
-        from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
-
-        op = LinearOperator((n, n), matvec=lambda v: mv(np.ravel(v)[:, None])[:, 0],
-                            matmat=mv, dtype=np.float64)
-        ok, method, found = True, "lanczos", []
-        for which in ("LA", "SA"):
-            try:
-                vals, U = eigsh(op, k=kk, which=which, tol=tol, maxiter=maxiter,
-                                v0=rng.standard_normal(n))
-            except ArpackNoConvergence as exc:
-                ok = False
-                vals, U = np.asarray(exc.eigenvalues, float), np.asarray(exc.eigenvectors)
-            order = np.argsort(vals)
-            order = order[::-1] if which == "LA" else order
-            found.append((vals[order], U[:, order]))
-        (top_v, top_u), (bot_v, bot_u) = found
+        # converged is judged on the computed residuals below, not on the stopping rule
+        top_v, top_u, bot_v, bot_u, _ = _lanczos(mv, n, kk, tol, maxiter, rng)
+        ok = True
+        method = "lanczos"
     res = []
     for v, U in ((top_v, top_u), (bot_v, bot_u)):
         r = np.full(k, np.nan)
@@ -550,6 +538,48 @@ def _extremes(matvec, n, k, tol, maxiter, rng):
     ok = ok and top_v.size == kk and bot_v.size == kk \
         and bool(np.all(np.concatenate([res[0][:kk], res[1][:kk]]) <= np.sqrt(tol) * scale))
     return pad(top_v), pad(bot_v), res[0], res[1], count[0], ok, method
+
+
+def _lanczos(mv, n, k, tol, maxiter, rng):
+    """Both ends of the spectrum from one Lanczos run with full re-orthogonalisation.
+
+    Returns the ``k`` largest Ritz values (descending) with their vectors, the ``k``
+    smallest (ascending) with theirs, and whether the residual estimates
+    ``|beta_m s_mi|`` of all 2k reached ``tol * max |theta|`` within ``maxiter`` steps.
+    """
+    m_max = min(n, maxiter if maxiter is not None else max(300, 20 * k))
+    Q = np.zeros((n, m_max))
+    alpha, beta = np.zeros(m_max), np.zeros(m_max)
+    q = rng.standard_normal(n)
+    Q[:, 0] = q / np.linalg.norm(q)
+    ok, m = False, m_max
+    for j in range(m_max):
+        w = np.array(mv(Q[:, j:j + 1]), dtype=np.float64)[:, 0]
+        alpha[j] = Q[:, j] @ w
+        for _ in range(2):                                  # "twice is enough"
+            w -= Q[:, :j + 1] @ (Q[:, :j + 1].T @ w)
+        beta[j] = np.linalg.norm(w)
+        if (j + 1) % 5 == 0 or j + 1 == m_max or beta[j] == 0.0:
+            theta, S = _tridiagonal_eig(alpha[:j + 1], beta[:j])
+            scale = max(np.max(np.abs(theta)), np.finfo(float).tiny)
+            ends = np.r_[np.arange(min(k, j + 1)), np.arange(j + 1)[::-1][:k]]
+            if beta[j] <= 1e-14 * scale or (j + 1 >= 2 * k and np.all(
+                    np.abs(beta[j] * S[-1, ends]) <= tol * scale)):
+                ok, m = True, j + 1
+                break
+        if j + 1 < m_max:
+            Q[:, j + 1] = w / beta[j]
+    theta, S = _tridiagonal_eig(alpha[:m], beta[:m - 1])
+    U = Q[:, :m] @ S
+    kk = min(k, m)
+    return (theta[::-1][:kk], U[:, ::-1][:, :kk], theta[:kk], U[:, :kk], ok)
+
+
+def _tridiagonal_eig(alpha, beta):
+    from scipy.linalg import eigh_tridiagonal
+    if alpha.size == 1:
+        return alpha.copy(), np.ones((1, 1))
+    return eigh_tridiagonal(alpha, beta)
 
 
 def hessian_eigenvalues(model, theta, X, y, k=1, blocks=None, tol=1e-10, maxiter=None,
@@ -569,9 +599,9 @@ def hessian_eigenvalues(model, theta, X, y, k=1, blocks=None, tol=1e-10, maxiter
         netchaos.MLP (weights and bias) or the parameter tensors of an adapter
         (``model.blocks``).
     tol : float, default 1e-10
-        ARPACK's relative accuracy of the Ritz values.
+        Stopping rule of the Lanczos run: residual estimates ``<= tol * max |lambda|``.
     maxiter : int, optional
-        ARPACK restarts (default ``10 n``).
+        Largest Krylov dimension (default ``max(300, 20 k)``, at most ``n``).
     seed : int, numpy.random.Generator or None
         Starting vectors.
 
@@ -582,9 +612,13 @@ def hessian_eigenvalues(model, theta, X, y, k=1, blocks=None, tol=1e-10, maxiter
 
     Notes
     -----
-    Lanczos [2]_ (ARPACK's implicitly restarted variant, ``scipy.sparse.linalg.eigsh``
-    with ``which="LA"`` and ``"SA"``) on a LinearOperator of Hessian-vector products:
-    no Hessian is formed. A block ``b`` is the operator ``v_b -> (H [v_b; 0])_b``, the
+    Lanczos [2]_ with full re-orthogonalisation (twice, against every previous basis
+    vector): one Krylov basis of Hessian-vector products gives both ends of the spectrum,
+    and the run stops when the residual estimates ``|beta_m s_mi|`` of the ``2 k`` extreme
+    Ritz pairs are at most ``tol * max |theta|`` (relative to the scale of the spectrum,
+    so eigenvalues near zero converge too) or after ``maxiter`` steps. No Hessian is
+    formed; the basis takes ``n * maxiter`` floats. A Krylov space holds one vector of
+    each eigenspace, so a repeated eigenvalue is returned once. A block ``b`` is the operator ``v_b -> (H [v_b; 0])_b``, the
     curvature of the loss restricted to those parameters. Blocks of at most ``2 k + 1``
     parameters are formed densely from ``n_b`` products. The residual
     ``||H u - lambda u||`` of every unit Ritz vector bounds the distance of its

@@ -138,8 +138,12 @@ class TorchModel(FlatModel):
         """Flat float64 vector of a module's parameters, a ``{name: tensor}`` dict or a list.
 
         The inverse of :meth:`unflatten`; ``Linear`` weights are transposed with
-        ``layout="netchaos"``.
+        ``layout="netchaos"``. A flat vector of ``n_params`` entries is returned as a copy.
         """
+        if isinstance(params, (np.ndarray, torch.Tensor)) and params.ndim == 1 \
+                and params.shape[0] == self.n_params:
+            return np.array(params.detach() if isinstance(params, torch.Tensor) else params,
+                            dtype=np.float64)
         if isinstance(params, torch.nn.Module):
             d = dict(params.named_parameters())
             tensors = [d[n] for n in self.names]

@@ -2,6 +2,7 @@
 the checks and small drawing steps used by more than one topic."""
 
 import functools
+import sys
 
 import matplotlib as mpl
 import numpy as np
@@ -55,13 +56,32 @@ def _figure(nrows=1, ncols=1, figsize=None, sharex=False, squeeze=True, fig=None
     if fig is None:
         if figsize is None:
             figsize = (4.2 * ncols, 3.0 * nrows)
-        fig = Figure(figsize=figsize, layout="constrained")
+        fig = _new_figure(figsize)
     elif not isinstance(fig, FigureBase):
         raise TypeError(f"fig must be a matplotlib Figure or SubFigure, got {type(fig).__name__}")
     elif fig.axes:
         raise ValueError(f"fig must be empty, but it has {len(fig.axes)} axes")
     axes = fig.subplots(nrows, ncols, sharex=sharex, squeeze=squeeze)
     return fig, axes
+
+
+def _new_figure(figsize):
+    """A new constrained-layout figure: a pyplot figure (so that ``plt.show()`` shows it) when
+    the caller uses pyplot with an interactive backend (a script, an IPython console), a plain
+    Figure otherwise (Jupyter's inline display, headless runs), which pyplot never holds."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None and _interactive_backend():
+        return plt.figure(figsize=figsize, layout="constrained")
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _interactive_backend():
+    backend = str(mpl.rcParams._get_backend_or_none() or "").lower()
+    try:
+        from matplotlib.backends import BackendFilter, backend_registry
+        return backend in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
+    except ImportError:                       # matplotlib < 3.9
+        return backend in {b.lower() for b in mpl.rcsetup.interactive_bk}
 
 
 def _axes(ax, figsize):
