@@ -2,7 +2,7 @@
 
 For each notebook of ``notebooks/`` (found by glob when the tests are collected) JupyterLab
 opens it (it must not show as modified), runs all cells, and the test checks: no error and no
-stderr output, no widget shown as its text repr, no "Error displaying widget"; every explorer
+stderr output, no figure wider than the notebook column (shown scaled down), no widget shown as its text repr, no "Error displaying widget"; every explorer
 (an ``*_explorer(...)`` call in a code cell) is drawn with an image, its preset dropdown names
 a preset or "(custom)", and one key press on its first slider replaces the image within 2 s
 (times the machine's load per core when that exceeds 1; the measured times and limits are
@@ -51,6 +51,19 @@ _OUTPUTS_JS = f"""() => {{
   }}
   return res;
 }}"""
+
+
+# figures shown smaller than they were drawn (wider than the notebook column)
+_SHRUNK_JS = """async p => {
+  const out = [];
+  for (const img of p.querySelectorAll('.jp-OutputArea-output img')) {
+    img.scrollIntoView();
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    if (img.naturalWidth > img.clientWidth + 2)
+      out.push(img.naturalWidth + ' px shown at ' + img.clientWidth + ' px');
+  }
+  return out;
+}"""
 
 
 def _limit():
@@ -133,7 +146,7 @@ def _check_reopened(page, expected, shots, stem):
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_in_jupyterlab(notebook, lab, browser, shots):
     stem = notebook[:2]
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
     try:
         page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}&reset", timeout=60_000)
         _wait_open(page)
@@ -165,6 +178,8 @@ def test_notebook_in_jupyterlab(notebook, lab, browser, shots):
         assert not problems, "\n".join(problems)
         panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
         assert not _widget_errors(page, panel), f"{notebook}: a widget failed to draw"
+        shrunk = panel.evaluate(_SHRUNK_JS)
+        assert not shrunk, f"{notebook}: figures scaled down to fit the column: {shrunk}"
         expected = sum(len(EXPLORER_CALL.findall(c["source"])) for c in cells)
         explorers = panel.locator(".netchaos-explorer")
         page.wait_for_timeout(300)
@@ -187,7 +202,7 @@ def test_notebook_in_jupyterlab(notebook, lab, browser, shots):
 @pytest.mark.parametrize("target", ["04", "ensemble"])
 def test_app_mode_serves_a_live_explorer(target, app_server, browser, shots):
     server = app_server(target)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
     try:
         t0 = time.perf_counter()
         page.goto(f"{server.url}/?token={server.token}", timeout=300_000)
