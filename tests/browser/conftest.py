@@ -132,11 +132,16 @@ def lab(tmp_path_factory, browser):
     work = root / "notebooks"
     shutil.copytree(os.path.join(ROOT, "notebooks"), work,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    settings = root / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)             # no news prompt over the screenshots
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
            f"--port={port}", f"--IdentityProvider.token={token}",
            f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
-           "--ServerApp.open_browser=False", *_root_flag()]
+           "--ServerApp.open_browser=False", f"--LabApp.user_settings_dir={root / 'settings'}",
+           f"--LabApp.workspaces_dir={root / 'workspaces'}", *_root_flag()]
     server = Server(cmd, port, token, str(root / "lab.log"))
     try:
         server.wait_ready(f"/api/status?token={token}")

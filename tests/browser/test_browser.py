@@ -12,7 +12,6 @@ explorer before and after the key press go to the folder that conftest.py names.
 """
 
 import glob
-import json
 import os
 import re
 import time
@@ -139,7 +138,8 @@ def _check_reopened(page, expected, shots, stem):
     for k, h in enumerate(hints.all()):
         h.scroll_into_view_if_needed()
         assert h.is_visible(), "no re-run hint under a widget whose model is gone"
-        area = h.locator("xpath=ancestor::div[contains(@class, 'jp-OutputArea')][1]")
+        area = h.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), "
+                         "' jp-OutputArea ')][1]")
         area.screenshot(path=os.path.join(shots, f"{stem}-explorer{k + 1}-reopened.png"))
 
 

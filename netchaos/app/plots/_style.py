@@ -50,17 +50,19 @@ def _styled(func):
 
 
 class _LogLabels(ticker.LogFormatterSciNotation):
-    """Log-axis labels: powers of ten as 10^k, other labelled ticks (on axes spanning few
-    decades) as plain numbers, 3 and 0.6 rather than 3x10^0 and 6x10^-1."""
+    """Log-axis labels: on an axis spanning fewer than three decades, every labelled tick
+    between 0.001 and 10^4 as a plain number (3, 1 and 0.6 rather than 3x10^0, 10^0 and
+    6x10^-1); otherwise matplotlib's powers of ten."""
 
     def __call__(self, x, pos=None):
         text = super().__call__(x, pos)
-        if not text or not x > 0:
+        if not text or not x > 0 or not 1e-3 <= x < 1e4:
             return text
-        e = np.log10(x)
-        if abs(e - round(e)) > 1e-9 and 1e-3 <= x < 1e4:
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (0, 0)
+        if lo > 0 and np.log10(hi / lo) < 3:
             return f"{x:g}"
-        return text
+        e = np.log10(x)
+        return f"{x:g}" if abs(e - round(e)) > 1e-9 else text
 
 
 def _tidy(fig):

@@ -1,6 +1,5 @@
 """Figures of distances between perturbed and reference trajectories (Figs. 3, 4, 6, 7)."""
 
-import matplotlib as mpl
 import numpy as np
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
@@ -241,10 +240,10 @@ def plot_eps_curves(t, curves, eps_values, loss=None, *, normalise=True, logy=Tr
     fig, axes = _figure(len(heights), 1, figsize=(5.0, sum(heights) + 0.4), sharex=True,
                         squeeze=False, fig=fig, height_ratios=heights)
     ax = axes[0, 0]
-    cmap = mpl.colormaps["viridis"]
+    colours = _palette(eps.size, "viridis")         # no pale yellow on white
     for i, (e, c) in enumerate(zip(eps, C)):
         wide = reference is not None and i == int(reference)
-        ax.plot(t, c, color=cmap(i / max(1, eps.size - 1)), lw=4.0 if wide else 1.0,
+        ax.plot(t, c, color=colours[i], lw=4.0 if wide else 1.0,
                 alpha=0.45 if wide else 1.0, zorder=1 if wide else 2,
                 label=f"$\\epsilon$={_fmt_eps(e)}" + (" (reference)" if wide else ""))
     ax.set_ylabel("$d(t)/d(0)$" if normalise else "distance $d(t)$")
@@ -263,7 +262,7 @@ def plot_eps_curves(t, curves, eps_values, loss=None, *, normalise=True, logy=Tr
             logs = np.log(C)
         for i, e in enumerate(eps):
             if i != ref:
-                dax.plot(t, logs[i] - logs[ref], color=cmap(i / max(1, eps.size - 1)))
+                dax.plot(t, logs[i] - logs[ref], color=colours[i])
         dax.axhline(0, color="0.6", lw=0.6)
         dax.set_xlabel("step $t$")
         dax.set_ylabel("$\\Delta \\ln d(t)/d(0)$")
