@@ -115,7 +115,7 @@ def _widget_errors(page, root):
 
 def _wait_open(page):
     """Wait until the notebook of the page is loaded and its kernel is connected."""
-    page.wait_for_function(f"{_CURRENT} && {_CURRENT}.context && "
+    page.wait_for_function(f"{_APP} && {_APP}.shell && {_CURRENT} && {_CURRENT}.context && "
                            f"{_CURRENT}.context.isReady && {_CURRENT}.sessionContext && "
                            f"{_CURRENT}.sessionContext.session && "
                            f"{_CURRENT}.sessionContext.session.kernel", timeout=60_000)
@@ -131,8 +131,15 @@ def _check_reopened(page, expected, shots, stem):
     page.reload()
     _wait_open(page)
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
-    page.wait_for_function("p => p.textContent.includes('model not found')",
-                           arg=panel.element_handle(), timeout=60_000)
+    # cells of a reopened notebook are drawn as they come into view: scroll down until every
+    # explorer's output says that its model is gone
+    page.wait_for_function(
+        """([p, n]) => { const o = p.querySelector('.jp-WindowedPanel-outer');
+           if (o) o.scrollTop += 600;
+           return [...p.querySelectorAll('.jp-OutputArea-output')]
+             .filter(e => e.textContent.includes('model not found')).length >= n
+             && p.querySelectorAll('.netchaos-hint').length >= n; }""",
+        arg=[panel.element_handle(), expected], timeout=90_000, polling=200)
     hints = panel.locator(".netchaos-hint")
     assert hints.count() == expected
     for k, h in enumerate(hints.all()):
