@@ -8,7 +8,7 @@ a preset or "(custom)", and one key press on its first slider replaces the image
 (times the machine's load per core when that exceeds 1; the measured times and limits are
 printed at the end and written to ``timings.json``). ``netchaos app`` serves one notebook and
 one explorer through Voila, with the same checks on the explorer. Screenshots of every
-explorer before and after the key press go to the folder that conftest.py names.
+explorer before and after the key press go to the folder that browser_servers.py names.
 """
 
 import glob
@@ -17,7 +17,15 @@ import re
 import time
 
 import pytest
-from conftest import REPORT, ROOT
+from browser_servers import (  # noqa: F401  (fixtures)
+    REPORT,
+    ROOT,
+    app_server,
+    browser,
+    lab,
+    report,
+    shots,
+)
 
 NOTEBOOKS = sorted(os.path.basename(p)
                    for p in glob.glob(os.path.join(ROOT, "notebooks", "[0-9][0-9]_*.ipynb")))
@@ -28,7 +36,7 @@ WIDGET_REPRS = ("HBox(children=", "VBox(children=", "VBox(", "interactive(", "Ex
 REOPEN = "01"            # the notebook also saved and reopened with a fresh kernel
 EXPLORER_CALL = re.compile(r"\b\w+_explorer\(")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("report")]
 
 _APP = "window.jupyterapp"
 _CURRENT = f"{_APP}.shell.currentWidget"
