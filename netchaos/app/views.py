@@ -268,9 +268,15 @@ def view_eps(model=None, data=None, *, eps=1e-8, seed=0, lr=0.01, steps=1000, n_
     gap = float(spread["log_ratio_spread"][0])
     loss = spread["loss"][0]
     fig = plots.plot_eps_curves(np.arange(steps + 1), mean_d, values, loss=loss,
+                                reference=0 if len(values) > 1 else None,
                                 title=f"$\\eta$ = {lr:g}, initial condition {seed}")
-    return View(fig, f"eps = {eps:.1e} vs {reference_eps:.1e}: ln d(t)/d(0) differ by at most "
-                     f"{_fmt(gap, 2)} (d(T)/d(0) = {_fmt(ratio[-1, -1])})",
+    if len(values) == 1:
+        text = f"eps = {eps:.1e} is the reference radius: choose another to compare"
+    else:
+        text = (f"eps = {eps:.1e} vs {reference_eps:.1e}: d(t)/d(0) differ by at most "
+                f"{_fmt(100 * np.expm1(gap), 2)}% over {steps} steps (d(T)/d(0) = "
+                f"{_fmt(ratio[-1, -1])} vs {_fmt(ratio[0, -1])})")
+    return View(fig, text,
                 {"eps_values": np.array(values), "curves": ratio, "max_log_gap": gap,
                  "loss": loss})
 

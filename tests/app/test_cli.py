@@ -283,3 +283,36 @@ def test_old_module_names_stay_importable():
         assert getattr(netchaos.reproduce, name) is getattr(reproduce, name), name
     assert netchaos.reproduce.run_all is reproduce.run_all
     assert set(reproduce.EXPERIMENTS) == set(reproduce.DEFAULTS) == set(reproduce.QUICK)
+
+
+def test_app_mode_resolves_targets_and_builds_the_voila_command(tmp_path, monkeypatch):
+    import nbformat
+
+    from netchaos.app import serve
+
+    kind, path = serve.resolve_target("4")
+    assert kind == "notebook" and path.endswith("04_edge_of_stability.ipynb")
+    assert serve.resolve_target("spectrum") == ("explorer", "spectrum")
+    nb = nbformat.reads(serve.explorer_notebook("post-training"), as_version=4)
+    nbformat.validate(nb)
+    assert nb.cells[0].source.endswith("widgets.post_training_explorer()")
+    for name in serve.EXPLORERS:                     # every name maps to a real explorer
+        from netchaos.app import widgets
+
+        assert callable(getattr(widgets, serve.EXPLORERS[name]))
+    cmd = serve.voila_command(path, port=9001, ip="127.0.0.1", token="t")
+    assert cmd[1:3] == ["-m", "voila"] and "--port=9001" in cmd and "--token=t" in cmd
+    assert "--no-browser" in cmd and "--Voila.ip=127.0.0.1" in cmd
+    with pytest.raises(ValueError, match="no notebook 99_"):
+        serve.resolve_target("99")
+    with pytest.raises(ValueError, match="not a notebook number"):
+        serve.resolve_target("nonsense")
+    with pytest.raises(TypeError, match="target"):
+        serve.resolve_target(4)
+
+
+def test_app_mode_bad_target_exits_2(capsys):
+    assert main(["app", "nonsense"]) == 2
+    assert "not a notebook number" in capsys.readouterr().err
+    assert main(["app", "missing.ipynb"]) == 2
+    assert "no such notebook" in capsys.readouterr().err

@@ -17,7 +17,8 @@ t = np.arange(T)
 
 
 def _labelled(fig):
-    """Every visible axis has an x and a y label (twin axes: at least a y label)."""
+    """Every visible axis has an x and a y label (twin axes: at least a y label; a panel
+    whose x axis is shared with a labelled panel below it has no x label of its own)."""
     for ax in fig.axes:
         if not ax.get_visible():
             continue
@@ -25,7 +26,44 @@ def _labelled(fig):
         shared_twin = ax.get_xlabel() == "" and any(
             o is not ax and o.get_position().bounds == ax.get_position().bounds
             for o in fig.axes)
+        below = [o for o in fig.axes if o is not ax and ax.get_shared_x_axes().joined(ax, o)
+                 and o.get_position().y1 <= ax.get_position().y0 + 1e-9]
+        if ax.get_xlabel() == "" and below:
+            assert any(o.get_xlabel() for o in below), "shared x axis without a label below"
+            assert not any(lab.get_visible() and lab.get_text()
+                           for lab in ax.get_xticklabels()), "tick labels repeated above"
+            continue
         assert ax.get_xlabel() or shared_twin, "axis without x label"
+
+
+def test_stacked_panels_with_a_shared_x_axis_label_it_once():
+    fig = plots.plot_eps_curves(None, np.exp(0.01 * np.arange(50))[None] * [[1.0], [1.01]],
+                                [1e-8, 1e-2], loss=np.linspace(1, 0.5, 50), reference=1)
+    fig.canvas.draw()
+    assert [ax.get_xlabel() for ax in fig.axes] == ["", "", "step $t$"]
+    assert len(fig.axes[1].lines) == 2              # the difference and its zero line
+    _labelled(fig)
+
+
+def test_log_axes_label_few_decades_with_plain_numbers_and_counts_are_whole():
+    fig = plots.plot_distances(None, np.linspace(0.5, 5.0, 40))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [lab.get_text() for lab in ax.get_yticklabels(minor=True) + ax.get_yticklabels()
+              if lab.get_text()]
+    assert labels and not any("times" in lab for lab in labels), labels
+    assert {"2", "3", "0.6"} <= set(labels), labels
+    fig = plots.plot_exponent_histogram([0.1, 0.2, 0.2, 0.3])
+    fig.canvas.draw()
+    ticks = fig.axes[0].get_yticks()
+    assert np.all(ticks == np.round(ticks)), ticks
+
+
+def test_figures_fit_a_notebook_column():
+    fig = plots.plot_distance_panels(None, np.ones((6, 2, 20)), ncols=3)
+    assert fig.get_size_inches()[0] <= plots._style.MAX_WIDTH
+    fig = plots.plot_loss_and_norm(None, np.ones((3, 20)), np.ones((3, 20)))
+    assert fig.get_size_inches()[0] <= plots._style.MAX_WIDTH
 
 
 def _draw(fig, tmp_path, name="f.png"):
@@ -454,12 +492,17 @@ def test_plot_intermittency(tmp_path):
     lam = nc.laminar_phases(x, period=3)
     res = nc.acf(x[60:90], nlags=10, n_surrogates=50, seed=0)
     fig = plots.plot_intermittency(None, x, lam, res, title="run 0")
-    assert len(fig.axes) == 2
-    assert "period 3" in fig.axes[0].get_legend().get_texts()[0].get_text()
-    assert fig.axes[1].get_ylabel() == "autocorrelation"
+    assert len(fig.axes) == 3                          # series, zoom, ACF
+    series, zoom, ac = fig.axes
+    assert "period 3" in series.get_legend().get_texts()[0].get_text()
+    assert ac.get_ylabel() == "autocorrelation"
+    # the zoom shows about ten periods of the longest laminar phase point by point
+    zt = zoom.lines[0].get_xdata()
+    assert 30 <= zt.size and lam.mask[zt.astype(int)].all() and "period 3" in zoom.get_title()
     _labelled(fig)
     _draw(fig, tmp_path)
-    assert len(plots.plot_intermittency(None, x, lam.mask).axes) == 1
+    assert len(plots.plot_intermittency(None, x, lam.mask).axes) == 2
+    assert len(plots.plot_intermittency(None, x, np.zeros(x.size, bool)).axes) == 1
     with pytest.raises(ValueError, match="laminar"):
         plots.plot_intermittency(None, x, lam.mask[:10])
     with pytest.raises(TypeError, match="ACFResult"):

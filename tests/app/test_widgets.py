@@ -23,16 +23,19 @@ MODEL = nc.MLP([4, 10, 3])
 
 
 def _labelled(fig):
-    """Every visible axis has a y label, and an x label unless it shares one (twins)."""
+    """Every visible axis has a y label, and an x label unless it shares one (twins, and
+    panels whose shared x axis is labelled under the panel below)."""
     assert isinstance(fig, Figure)
     for ax in fig.axes:
         if not ax.get_visible() or ax.get_label() == "<colorbar>":
             continue
         assert ax.get_ylabel(), "axis without y label"
-        twin = ax.get_xlabel() == "" and any(
-            o is not ax and o.get_position().bounds == ax.get_position().bounds
+        shared = ax.get_xlabel() == "" and any(
+            o is not ax and (o.get_position().bounds == ax.get_position().bounds
+                             or (ax.get_shared_x_axes().joined(ax, o) and o.get_xlabel()
+                                 and o.get_position().y1 <= ax.get_position().y0 + 1e-9))
             for o in fig.axes)
-        assert ax.get_xlabel() or twin, "axis without x label"
+        assert ax.get_xlabel() or shared, "axis without x label"
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +98,13 @@ def test_view_eps():
     assert v.data["curves"].shape == (2, 101)
     np.testing.assert_allclose(v.data["curves"][:, 0], 1.0)
     assert v.data["max_log_gap"] < 0.1               # lr = 0.01: nearly independent of eps
+    # the summary states the measured difference; both radii and their difference are drawn
+    pct = 100 * np.expm1(v.data["max_log_gap"])
+    assert f"differ by at most {pct:.2g}%" in v.summary, v.summary
+    top, diff = v.figure.axes[:2]
+    assert len(top.lines) == 2 and top.lines[0].get_linewidth() > top.lines[1].get_linewidth()
+    np.testing.assert_allclose(np.abs(diff.lines[0].get_ydata()).max(), v.data["max_log_gap"],
+                               rtol=1e-9)
     v = views.view_eps(MODEL, DATA, eps=1e-2, steps=20, n_pert=2)   # the reference radius itself
     assert v.data["curves"].shape == (1, 21)
     with pytest.raises(ValueError, match="eps"):

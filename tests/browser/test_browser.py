@@ -2,23 +2,30 @@
 
 For each notebook of ``notebooks/`` (found by glob when the tests are collected) JupyterLab
 opens it (it must not show as modified), runs all cells, and the test checks: no error and no
-stderr output, no widget shown as its text repr, no "Error displaying widget"; every explorer
+stderr output, no figure wider than the notebook column (shown scaled down), no widget shown as its text repr, no "Error displaying widget"; every explorer
 (an ``*_explorer(...)`` call in a code cell) is drawn with an image, its preset dropdown names
 a preset or "(custom)", and one key press on its first slider replaces the image within 2 s
 (times the machine's load per core when that exceeds 1; the measured times and limits are
 printed at the end and written to ``timings.json``). ``netchaos app`` serves one notebook and
 one explorer through Voila, with the same checks on the explorer. Screenshots of every
-explorer before and after the key press go to the folder that conftest.py names.
+explorer before and after the key press go to the folder that browser_servers.py names.
 """
 
 import glob
-import json
 import os
 import re
 import time
 
 import pytest
-from conftest import REPORT, ROOT
+from browser_servers import (  # noqa: F401  (fixtures)
+    REPORT,
+    ROOT,
+    app_server,
+    browser,
+    lab,
+    report,
+    shots,
+)
 
 NOTEBOOKS = sorted(os.path.basename(p)
                    for p in glob.glob(os.path.join(ROOT, "notebooks", "[0-9][0-9]_*.ipynb")))
@@ -29,7 +36,7 @@ WIDGET_REPRS = ("HBox(children=", "VBox(children=", "VBox(", "interactive(", "Ex
 REOPEN = "01"            # the notebook also saved and reopened with a fresh kernel
 EXPLORER_CALL = re.compile(r"\b\w+_explorer\(")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("report")]
 
 _APP = "window.jupyterapp"
 _CURRENT = f"{_APP}.shell.currentWidget"
@@ -51,6 +58,19 @@ _OUTPUTS_JS = f"""() => {{
   }}
   return res;
 }}"""
+
+
+# figures shown smaller than they were drawn (wider than the notebook column)
+_SHRUNK_JS = """async p => {
+  const out = [];
+  for (const img of p.querySelectorAll('.jp-OutputArea-output img')) {
+    img.scrollIntoView();
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    if (img.naturalWidth > img.clientWidth + 2)
+      out.push(img.naturalWidth + ' px shown at ' + img.clientWidth + ' px');
+  }
+  return out;
+}"""
 
 
 def _limit():
@@ -103,7 +123,7 @@ def _widget_errors(page, root):
 
 def _wait_open(page):
     """Wait until the notebook of the page is loaded and its kernel is connected."""
-    page.wait_for_function(f"{_CURRENT} && {_CURRENT}.context && "
+    page.wait_for_function(f"{_APP} && {_APP}.shell && {_CURRENT} && {_CURRENT}.context && "
                            f"{_CURRENT}.context.isReady && {_CURRENT}.sessionContext && "
                            f"{_CURRENT}.sessionContext.session && "
                            f"{_CURRENT}.sessionContext.session.kernel", timeout=60_000)
@@ -119,21 +139,29 @@ def _check_reopened(page, expected, shots, stem):
     page.reload()
     _wait_open(page)
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
-    page.wait_for_function("p => p.textContent.includes('model not found')",
-                           arg=panel.element_handle(), timeout=60_000)
+    # cells of a reopened notebook are drawn as they come into view: scroll down until every
+    # explorer's output says that its model is gone
+    page.wait_for_function(
+        """([p, n]) => { const o = p.querySelector('.jp-WindowedPanel-outer');
+           if (o) o.scrollTop += 600;
+           return [...p.querySelectorAll('.jp-OutputArea-output')]
+             .filter(e => e.textContent.includes('model not found')).length >= n
+             && p.querySelectorAll('.netchaos-hint').length >= n; }""",
+        arg=[panel.element_handle(), expected], timeout=90_000, polling=200)
     hints = panel.locator(".netchaos-hint")
     assert hints.count() == expected
     for k, h in enumerate(hints.all()):
         h.scroll_into_view_if_needed()
         assert h.is_visible(), "no re-run hint under a widget whose model is gone"
-        area = h.locator("xpath=ancestor::div[contains(@class, 'jp-OutputArea')][1]")
+        area = h.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), "
+                         "' jp-OutputArea ')][1]")
         area.screenshot(path=os.path.join(shots, f"{stem}-explorer{k + 1}-reopened.png"))
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_notebook_in_jupyterlab(notebook, lab, browser, shots):
     stem = notebook[:2]
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
     try:
         page.goto(f"{lab.url}/lab/tree/{notebook}?token={lab.token}&reset", timeout=60_000)
         _wait_open(page)
@@ -165,6 +193,8 @@ def test_notebook_in_jupyterlab(notebook, lab, browser, shots):
         assert not problems, "\n".join(problems)
         panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").first
         assert not _widget_errors(page, panel), f"{notebook}: a widget failed to draw"
+        shrunk = panel.evaluate(_SHRUNK_JS)
+        assert not shrunk, f"{notebook}: figures scaled down to fit the column: {shrunk}"
         expected = sum(len(EXPLORER_CALL.findall(c["source"])) for c in cells)
         explorers = panel.locator(".netchaos-explorer")
         page.wait_for_timeout(300)
@@ -187,7 +217,7 @@ def test_notebook_in_jupyterlab(notebook, lab, browser, shots):
 @pytest.mark.parametrize("target", ["04", "ensemble"])
 def test_app_mode_serves_a_live_explorer(target, app_server, browser, shots):
     server = app_server(target)
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
     try:
         t0 = time.perf_counter()
         page.goto(f"{server.url}/?token={server.token}", timeout=300_000)

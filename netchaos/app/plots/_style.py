@@ -6,6 +6,7 @@ import sys
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, FigureBase
 
@@ -34,20 +35,74 @@ NOT_SIGNIFICANT = "0.55"
 
 _LOSS_LABEL = "training loss $L$"
 
+#: widest new figure, in inches: at 100 dpi it fits a notebook column without being scaled down
+MAX_WIDTH = 9.0
+
 
 def _styled(func):
-    """Build the figure under :data:`STYLE`."""
+    """Build the figure under :data:`STYLE`, then :func:`_tidy` it."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         with mpl.rc_context(STYLE):
-            return func(*args, **kwargs)
+            fig = func(*args, **kwargs)
+            _tidy(fig)
+            return fig
     return wrapper
+
+
+class _LogLabels(ticker.LogFormatterSciNotation):
+    """Log-axis labels: on an axis spanning fewer than three decades, every labelled tick
+    between 0.001 and 10^4 as a plain number (3, 1 and 0.6 rather than 3x10^0, 10^0 and
+    6x10^-1); otherwise matplotlib's powers of ten."""
+
+    def __call__(self, x, pos=None):
+        text = super().__call__(x, pos)
+        if not text or not x > 0 or not 1e-3 <= x < 1e4:
+            return text
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (0, 0)
+        if lo > 0 and np.log10(hi / lo) < 3:
+            return f"{x:g}"
+        e = np.log10(x)
+        return f"{x:g}" if abs(e - round(e)) > 1e-9 else text
+
+
+def _tidy(fig):
+    """What every figure gets once drawn: plain labels on logarithmic axes, and no x label
+    under a panel whose x axis is shared with a panel below it."""
+    if not isinstance(fig, FigureBase):
+        return
+    for ax in fig.axes:
+        for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+            if scale != "log":
+                continue                 # only matplotlib's own log labels are replaced
+            if type(axis.get_major_formatter()) is ticker.LogFormatterSciNotation:
+                axis.set_major_formatter(_LogLabels(10))
+            if type(axis.get_minor_formatter()) is ticker.LogFormatterSciNotation:
+                axis.set_minor_formatter(_LogLabels(10, labelOnlyBase=False))
+        spec = ax.get_subplotspec() if hasattr(ax, "get_subplotspec") else None
+        if spec is None or not ax.get_xlabel():
+            continue
+        shared = ax.get_shared_x_axes()
+        for other in fig.axes:
+            o_spec = other.get_subplotspec() if hasattr(other, "get_subplotspec") else None
+            if (other is not ax and o_spec is not None and shared.joined(ax, other)
+                    and o_spec.get_gridspec() is spec.get_gridspec()
+                    and o_spec.rowspan.start >= spec.rowspan.stop
+                    and o_spec.colspan.start == spec.colspan.start):
+                ax.set_xlabel("")
+                break
+
+
+def _integer_ticks(axis):
+    """Whole-number ticks on a count axis (no 0.5 counts)."""
+    axis.set_major_locator(ticker.MaxNLocator(integer=True))
 
 
 # ---------------------------------------------------------------------------
 # where the axes come from
 # ---------------------------------------------------------------------------
-def _figure(nrows=1, ncols=1, figsize=None, sharex=False, squeeze=True, fig=None):
+def _figure(nrows=1, ncols=1, figsize=None, sharex=False, squeeze=True, fig=None,
+            height_ratios=None):
     """A grid of axes: in a new constrained-layout figure of ``figsize``, or in ``fig``.
 
     ``fig`` (a Figure or SubFigure) must have no axes yet; ``figsize`` is then ignored.
@@ -56,13 +111,31 @@ def _figure(nrows=1, ncols=1, figsize=None, sharex=False, squeeze=True, fig=None
     if fig is None:
         if figsize is None:
             figsize = (4.2 * ncols, 3.0 * nrows)
-        fig = _new_figure(figsize)
-    elif not isinstance(fig, FigureBase):
-        raise TypeError(f"fig must be a matplotlib Figure or SubFigure, got {type(fig).__name__}")
-    elif fig.axes:
-        raise ValueError(f"fig must be empty, but it has {len(fig.axes)} axes")
-    axes = fig.subplots(nrows, ncols, sharex=sharex, squeeze=squeeze)
+        fig = _new_figure((min(figsize[0], MAX_WIDTH), figsize[1]))
+    else:
+        _check_empty(fig)
+    axes = fig.subplots(nrows, ncols, sharex=sharex, squeeze=squeeze,
+                        height_ratios=height_ratios)
     return fig, axes
+
+
+def _check_empty(fig):
+    """``fig`` must be a Figure or SubFigure with no axes yet."""
+    if not isinstance(fig, FigureBase):
+        raise TypeError(f"fig must be a matplotlib Figure or SubFigure, got {type(fig).__name__}")
+    if fig.axes:
+        raise ValueError(f"fig must be empty, but it has {len(fig.axes)} axes")
+
+
+def _mosaic(layout, figsize, fig=None):
+    """Named axes of :meth:`~matplotlib.figure.Figure.subplot_mosaic` ``layout``, in a new
+    constrained-layout figure of ``figsize`` (at most :data:`MAX_WIDTH` wide) or in the empty
+    ``fig``; returns ``(fig, {name: axes})``."""
+    if fig is None:
+        fig = _new_figure((min(figsize[0], MAX_WIDTH), figsize[1]))
+    else:
+        _check_empty(fig)
+    return fig, fig.subplot_mosaic(layout)
 
 
 def _new_figure(figsize):

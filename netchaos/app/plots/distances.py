@@ -1,7 +1,8 @@
 """Figures of distances between perturbed and reference trajectories (Figs. 3, 4, 6, 7)."""
 
-import matplotlib as mpl
 import numpy as np
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.lines import Line2D
 
 from ._style import (
     _LOSS_LABEL,
@@ -146,6 +147,7 @@ def plot_distance_panels(t, distances, loss=None, *, ncols=2, logy=True, fits=No
     ncols = max(1, min(int(ncols), n))
     nrows = -(-n // ncols)
     fig, axes = _figure(nrows, ncols, figsize=(4.0 * ncols, 2.8 * nrows), squeeze=False, fig=fig)
+    entries = {}
     for i, ax in enumerate(axes.ravel()):
         if i >= n:
             ax.set_visible(False)
@@ -153,16 +155,35 @@ def plot_distance_panels(t, distances, loss=None, *, ncols=2, logy=True, fits=No
         fit = None if fits is None else fits[i]
         draw_distances(ax, t, D[i], loss=None if L is None else L[i], logy=logy, fit=fit,
                         loss_logy=loss_logy)
-        if titles is not None:
-            ax.set_title(titles[i])
-        if fit is not None and ax.get_legend_handles_labels()[0]:
-            ax.legend(loc="upper left", framealpha=0.8, edgecolor="none")
+        title = None if titles is None else titles[i]
+        if fit is not None and np.isfinite(fit[1]):          # the fitted value in the title,
+            value = f"$\\Lambda$ = {fit[1]:.3g}"              # the legend below the panels
+            title = f"{title}: {value}" if title else f"fit {value}"
+        if title:
+            ax.set_title(title)
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault("exponential fit" if label.startswith("fit") else label, h)
+    _panel_legend(fig, entries, single=D.shape[1] > 1, loss=L is not None)
     return fig
+
+
+def _panel_legend(fig, entries, single=True, loss=True):
+    """One legend for a grid of distance panels, outside the panels (below them)."""
+    if single:
+        entries = {"perturbed copies": Line2D([], [], color=SINGLE, lw=0.6), **entries}
+    if loss:
+        entries[_LOSS_LABEL] = Line2D([], [], ls="--", color=LOSS, lw=1.0)
+    if not entries:
+        return
+    engine = fig.get_layout_engine() if hasattr(fig, "get_layout_engine") else None
+    outside = isinstance(engine, ConstrainedLayoutEngine)
+    fig.legend(list(entries.values()), list(entries), ncols=len(entries), frameon=False,
+               loc="outside lower center" if outside else "lower center")
 
 
 @_styled
 def plot_eps_curves(t, curves, eps_values, loss=None, *, normalise=True, logy=True, title=None,
-                    fig=None):
+                    reference=None, fig=None):
     """Mean distance for several perturbation radii from the same initial condition (Fig. 4).
 
     Parameters
@@ -178,15 +199,19 @@ def plot_eps_curves(t, curves, eps_values, loss=None, *, normalise=True, logy=Tr
         the dynamics is linear in the perturbation.
     logy : bool, default True
     title : str, optional
+    reference : int, optional
+        Index of a reference radius: its curve is drawn wide and pale under the others (so
+        that curves which coincide stay visible), and a panel below shows the difference
+        of ``ln d(t)/d(0)`` of every other radius from it.
     fig : matplotlib.figure.Figure or SubFigure, optional
-        Empty figure to add the radii panel (and the loss panel below) to; default a new
-        figure.
+        Empty figure to add the radii panel (and the difference and loss panels below) to;
+        default a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
-        ``fig`` or a new figure: one axis with one line per radius, and a loss axis below
-        when ``loss`` is given.
+        ``fig`` or a new figure: one axis with one line per radius, the difference axis
+        below when ``reference`` is given and a loss axis below when ``loss`` is given.
 
     Examples
     --------
@@ -207,13 +232,20 @@ def plot_eps_curves(t, curves, eps_values, loss=None, *, normalise=True, logy=Tr
     if normalise:
         with np.errstate(divide="ignore", invalid="ignore"):
             C = C / C[:, :1]
-    nrows = 2 if loss is not None else 1
-    fig, axes = _figure(nrows, 1, figsize=(5.0, 2.6 * nrows + 0.4), sharex=True, squeeze=False,
-                        fig=fig)
+    if reference is not None and not 0 <= int(reference) < eps.size:
+        raise ValueError(f"reference must index eps_values (0 .. {eps.size - 1}), "
+                         f"got {reference!r}")
+    heights = [2.6] + ([1.3] if reference is not None else []) + ([1.4] if loss is not None
+                                                                   else [])
+    fig, axes = _figure(len(heights), 1, figsize=(5.0, sum(heights) + 0.4), sharex=True,
+                        squeeze=False, fig=fig, height_ratios=heights)
     ax = axes[0, 0]
-    cmap = mpl.colormaps["viridis"]
+    colours = _palette(eps.size, "viridis")         # no pale yellow on white
     for i, (e, c) in enumerate(zip(eps, C)):
-        ax.plot(t, c, color=cmap(i / max(1, eps.size - 1)), label=f"$\\epsilon$={_fmt_eps(e)}")
+        wide = reference is not None and i == int(reference)
+        ax.plot(t, c, color=colours[i], lw=4.0 if wide else 1.0,
+                alpha=0.45 if wide else 1.0, zorder=1 if wide else 2,
+                label=f"$\\epsilon$={_fmt_eps(e)}" + (" (reference)" if wide else ""))
     ax.set_ylabel("$d(t)/d(0)$" if normalise else "distance $d(t)$")
     ax.set_xlabel("step $t$")
     if logy:
@@ -221,8 +253,21 @@ def plot_eps_curves(t, curves, eps_values, loss=None, *, normalise=True, logy=Tr
     ax.legend(frameon=False, ncols=2)
     if title:
         ax.set_title(title)
+    row = 1
+    if reference is not None:
+        dax = axes[row, 0]
+        row += 1
+        ref = int(reference)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(C)
+        for i, e in enumerate(eps):
+            if i != ref:
+                dax.plot(t, logs[i] - logs[ref], color=colours[i])
+        dax.axhline(0, color="0.6", lw=0.6)
+        dax.set_xlabel("step $t$")
+        dax.set_ylabel("$\\Delta \\ln d(t)/d(0)$")
     if loss is not None:
-        lax = axes[1, 0]
+        lax = axes[row, 0]
         lv = _arr(loss, "loss", (1,))
         if lv.size != t.size:
             raise ValueError(f"loss has {lv.size} points but the curves have {t.size}")

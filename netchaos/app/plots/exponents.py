@@ -10,6 +10,7 @@ from ._style import (
     _arr,
     _axes,
     _figure,
+    _integer_ticks,
     _log_or_linear,
     _no_data,
     _result,
@@ -45,6 +46,7 @@ def _draw_exponent_histogram(ax, lam, kept=None, bins=30, mle=None, xlabel=None)
         ax.axvline(mle, color=FIT, ls="--", label=f"$\\lambda_{{nMLE}}$={mle:.3f}")
     ax.set_xlabel(xlabel or "finite Lyapunov exponent $\\Lambda$")
     ax.set_ylabel("count")
+    _integer_ticks(ax.yaxis)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False)
 

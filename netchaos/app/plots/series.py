@@ -16,6 +16,8 @@ from ._style import (
     _arr,
     _axes,
     _figure,
+    _integer_ticks,
+    _mosaic,
     _no_data,
     _result,
     _styled,
@@ -53,8 +55,8 @@ def _draw_laminar(ax, t, x, m, period=None, ylabel=None):
         ax.axvspan(t[s], t[e - 1], color="0.88", lw=0, zorder=0, label=label if k == 0 else None)
     ax.set_xlabel("step $t$")
     ax.set_ylabel(ylabel or _LOSS_LABEL)
-    if edges.size:
-        ax.legend(frameon=False, loc="upper right")
+    if edges.size:           # above the axis: the series fills the panel
+        ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.1)
 
 
 def _draw_acf(ax, k, r, lower=None, upper=None):
@@ -67,7 +69,33 @@ def _draw_acf(ax, k, r, lower=None, upper=None):
     ax.axhline(0, color="0.5", lw=0.5)
     ax.set_xlabel("lag $\\tau$")
     ax.set_ylabel("autocorrelation")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2,
+              borderaxespad=0.1)
+
+
+def _zoom_window(m, period, width=None):
+    """``(start, stop)`` of a window in the middle of the longest laminar phase of mask ``m``
+    (about ten periods, at least 30 points), or None without a laminar phase."""
+    padded = np.concatenate(([False], m, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded)).reshape(-1, 2)
+    if not edges.size:
+        return None
+    s, e = edges[np.argmax(edges[:, 1] - edges[:, 0])]
+    width = width or max(30, 10 * int(period or 1))
+    if e - s <= width:
+        return int(s), int(e)
+    mid = (s + e) // 2
+    return int(mid - width // 2), int(mid - width // 2 + width)
+
+
+def _draw_zoom(ax, t, x, window, period):
+    """The window of the series point by point, so that the period can be counted."""
+    s, e = window
+    ax.plot(t[s:e], x[s:e], "o-", color=LOSS, lw=0.8, ms=3)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(_LOSS_LABEL)
+    ax.set_title(f"zoom: steps {t[s]:g}-{t[e - 1]:g}"
+                 + (f", period {period}" if period is not None else ""))
 
 
 @_styled
@@ -290,6 +318,7 @@ def plot_significance(exponents, p_values, *, alpha=0.05, x=None, xlabel=None, t
         _no_data(h)
     h.set_xlabel("Lyapunov exponent $\\Lambda$")
     h.set_ylabel("count")
+    _integer_ticks(h.yaxis)
     sc.scatter(xs[~sig], lam[~sig], color=NOT_SIGNIFICANT, s=14, label="not significant")
     sc.scatter(xs[sig], lam[sig], color=SIGNIFICANT, s=14, label="significant")
     sc.axhline(0, color="0.5", lw=0.5)
@@ -316,12 +345,15 @@ def plot_intermittency(t, series, laminar, acf=None, *, period=None, title=None,
         Period of the laminar phases (taken from a LaminarResult).
     title : str, optional
     fig : matplotlib.figure.Figure or SubFigure, optional
-        Empty figure to add the series panel (and the ACF panel) to; default a new figure.
+        Empty figure to add the panels to; default a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
-        ``fig`` or a new figure: one axis, two with ``acf``.
+        ``fig`` or a new figure: the whole series on top, with the zoom window shaded red;
+        below it a zoom into the longest laminar phase (about ten periods, point by point,
+        so that the period can be counted where the full series draws a solid band) when
+        there is one, and the ACF when ``acf`` is given.
 
     Raises
     ------
@@ -335,21 +367,27 @@ def plot_intermittency(t, series, laminar, acf=None, *, period=None, title=None,
     >>> from netchaos.app.plots import plot_intermittency
     >>> x = np.array([1.0, 2, 1, 2, 1, 3.5, 0.2, 2.7])
     >>> fig = plot_intermittency(None, x, np.arange(8) < 5, period=2)
-    >>> len(fig.axes), len(fig.axes[0].patches)
-    (1, 1)
+    >>> len(fig.axes), len(fig.axes[0].patches)    # series and zoom; laminar and zoom spans
+    (2, 2)
     """
     x, m, period = _laminar_mask(series, laminar, period, "laminar")
     if acf is not None and not isinstance(acf, ACFResult):
         raise TypeError(f"acf must be an ACFResult, got {type(acf).__name__}")
     t = _time_axis(t, x.size)
-    nrows = 2 if acf is not None else 1
-    fig, axes = _figure(nrows, 1, figsize=(6.4, 2.6 * nrows + 0.3), squeeze=False, fig=fig)
-    _draw_laminar(axes[0, 0], t, x, m, period=period)
+    window = _zoom_window(m, period)
+    lower = (["zoom"] if window is not None else []) + (["acf"] if acf is not None else [])
+    layout = [["series"] * max(1, len(lower))] + ([lower] if lower else [])
+    fig, axes = _mosaic(layout, figsize=(7.2, 2.6 * len(layout) + 0.5), fig=fig)
+    _draw_laminar(axes["series"], t, x, m, period=period)
+    if window is not None:
+        s, e = window
+        axes["series"].axvspan(t[s], t[e - 1], color=FIT, alpha=0.35, lw=0, zorder=0.5)
+        _draw_zoom(axes["zoom"], t, x, window, period)
     if acf is not None:
-        _draw_acf(axes[1, 0], _arr(acf.lags, "acf.lags", (1,)), _arr(acf.acf, "acf.acf", (1,)),
+        _draw_acf(axes["acf"], _arr(acf.lags, "acf.lags", (1,)), _arr(acf.acf, "acf.acf", (1,)),
                   acf.lower, acf.upper)
     if title:
-        axes[0, 0].set_title(title)
+        axes["series"].set_title(title, loc="left")
     return fig
 
 

@@ -16,6 +16,7 @@ from ._style import (
     _arr,
     _axes,
     _figure,
+    _integer_ticks,
     _log_or_linear,
     _log_y_or_note,
     _loss_twin,
@@ -82,6 +83,7 @@ def plot_spectrum(exponents, *, running=None, times=None, n_show=5, title=None, 
     ax.plot(np.arange(1, lam.size + 1), lam[order], marker="o", ms=2.5, color=MEAN, lw=0.8)
     ax.axhline(0, color="0.5", lw=0.5)
     ax.set_xlabel("index $i$ (descending)")
+    _integer_ticks(ax.xaxis)
     ax.set_ylabel("Lyapunov exponent $\\lambda_i$")
     if not np.any(np.isfinite(lam)):
         _no_data(ax)

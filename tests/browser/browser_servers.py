@@ -1,4 +1,6 @@
-"""Servers and a headless Chromium for the browser tests, and the report of what they measured.
+"""Servers and a headless Chromium for the browser tests, and the report of what they measured
+(fixtures that test_browser.py imports; a module of its own name, not a conftest.py, so that
+it never shadows tests/conftest.py).
 
 The browser tests drive Debian's Chromium (``/usr/bin/chromium``, or ``$CHROMIUM``) with
 Playwright's Python package; Playwright cannot download browsers here. Each server (JupyterLab,
@@ -34,7 +36,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 #: what the tests measured, written to SHOTS/timings.json and printed at the end
 REPORT = {"notebooks": {}, "app": {}}
-_T0 = time.perf_counter()
+_T0 = time.perf_counter()          # when the browser tests were collected
 
 
 def _free_port():
@@ -132,11 +134,16 @@ def lab(tmp_path_factory, browser):
     work = root / "notebooks"
     shutil.copytree(os.path.join(ROOT, "notebooks"), work,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    settings = root / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)             # no news prompt over the screenshots
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port, token = _free_port(), secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
            f"--port={port}", f"--IdentityProvider.token={token}",
            f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
-           "--ServerApp.open_browser=False", *_root_flag()]
+           "--ServerApp.open_browser=False", f"--LabApp.user_settings_dir={root / 'settings'}",
+           f"--LabApp.workspaces_dir={root / 'workspaces'}", *_root_flag()]
     server = Server(cmd, port, token, str(root / "lab.log"))
     try:
         server.wait_ready(f"/api/status?token={token}")
@@ -166,20 +173,26 @@ def app_server(tmp_path):
             s.stop()
 
 
-def pytest_terminal_summary(terminalreporter):
+@pytest.fixture(scope="module")
+def report(request):
+    """Print what the module's tests measured, and write it to SHOTS/timings.json."""
+    yield REPORT
     if not (REPORT["notebooks"] or REPORT["app"]):
         return
     REPORT["wall_seconds"] = round(time.perf_counter() - _T0, 1)
     os.makedirs(SHOTS, exist_ok=True)
     with open(os.path.join(SHOTS, "timings.json"), "w") as f:
         json.dump(REPORT, f, indent=1)
-    w = terminalreporter
-    w.section("browser tests")
+    w = request.config.pluginmanager.get_plugin("terminalreporter")
+    if w is None:
+        return
+    w.write_line("")
+    w.write_line(f"browser tests ({REPORT['wall_seconds']:.0f} s):")
     for nb, r in REPORT["notebooks"].items():
         times = ", ".join(f"{e['name']} {e['redraw_s']:.2f} s (limit {e['limit_s']:.1f} s, "
                           f"load {e['load']:.1f})" for e in r["explorers"])
-        w.write_line(f"{nb}: ran in {r['run_s']:.1f} s; slider to new image: {times or '-'}")
+        w.write_line(f"  {nb}: ran in {r['run_s']:.1f} s; slider to new image: {times or '-'}")
     for target, r in REPORT["app"].items():
-        w.write_line(f"netchaos app {target}: first render {r['first_render_s']:.1f} s, "
+        w.write_line(f"  netchaos app {target}: first render {r['first_render_s']:.1f} s, "
                      f"slider to new image {r['redraw_s']:.2f} s")
-    w.write_line(f"screenshots and timings.json in {SHOTS}")
+    w.write_line(f"  screenshots and timings.json in {SHOTS}")
