@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._fit import line_fit
+from ._fit import line_fit, slope_stderr, window_slopes
 from ._random import seed_entropy
 from ._results import Result, fmt, renamed_field
 from ._validate import (
@@ -87,8 +87,8 @@ class FiniteLyapunovResult(Result):
         ``"ok"`` or why the exponent is NaN; the codes are in :data:`REASONS`.
     stderr : ndarray of shape (n_init,)
         Standard error of the fitted slope, corrected for the serial
-        correlation of the fit's residuals (:func:`slope_stderr`); NaN without
-        a fit.
+        correlation of the fit's residuals
+        (:func:`~netchaos.exponents.slope_stderr`); NaN without a fit.
     window_spread : ndarray of shape (n_init,)
         Standard deviation of the slopes of every candidate window (the
         uncertainty that comes from choosing the window); NaN without a fit.
@@ -319,77 +319,6 @@ def _best_window(y, a, b):
     return idx[k], "ok"
 
 
-def _window_slopes(y, a, b):
-    """Least-squares slopes of y over the windows [a, b) (finite values only), by cumulative sums."""
-    t = np.arange(y.size, dtype=np.float64)
-    c = lambda v: np.concatenate(([0.0], np.cumsum(v)))  # noqa: E731
-    St, Sy, Stt, Sty = c(t), c(y), c(t * t), c(t * y)
-    n = (b - a).astype(np.float64)
-    st, sy = St[b] - St[a], Sy[b] - Sy[a]
-    den = n * (Stt[b] - Stt[a]) - st * st
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = (n * (Sty[b] - Sty[a]) - st * sy) / den
-    return slope[np.isfinite(slope)]
-
-
-def slope_stderr(t, y, slope, intercept):
-    """Standard error of a fitted slope, corrected for serially correlated residuals.
-
-    Parameters
-    ----------
-    t, y : ndarray of shape (n,)
-        The fitted points (n >= 3).
-    slope, intercept : float
-        The least-squares line through them.
-
-    Returns
-    -------
-    float
-        ``sqrt(s^2 / sum (t - mean t)^2) * sqrt((1 + phi) / (1 - phi))``, with ``s^2``
-        the residual variance (n - 2 degrees of freedom) and ``phi`` the lag-1
-        autocorrelation of the residuals, clipped to [0, 0.99].
-
-    Notes
-    -----
-    The residuals of a fit of ``ln d(t)`` wander smoothly around the line, so the
-    ordinary standard error, which assumes independent residuals, is far too small.
-    For AR(1) residuals with coefficient phi the variance of the slope grows by about
-    ``(1 + phi) / (1 - phi)`` (the effective number of independent points shrinks by that
-    factor) [1]_; the correction is capped at phi = 0.99 (a factor of about 14).
-
-    References
-    ----------
-    .. [1] G. S. Watson, "Serial correlation in regression analysis. I", Biometrika 42,
-       327-341 (1955).
-
-    Examples
-    --------
-    Alternating residuals (phi < 0, clipped to 0) give the ordinary standard error; smooth
-    ones (a slow sine) a larger one:
-
-    >>> import numpy as np
-    >>> t = np.arange(50.0)
-    >>> y = 0.1 * t + np.where(t % 2 == 0, 0.01, -0.01)
-    >>> (slope, intercept), cov = np.polyfit(t, y, 1, cov=True)
-    >>> bool(np.isclose(slope_stderr(t, y, slope, intercept), np.sqrt(cov[0, 0])))
-    True
-    >>> z = 0.1 * t + 0.01 * np.sin(t / 5)
-    >>> (slope, intercept), cov = np.polyfit(t, z, 1, cov=True)
-    >>> bool(slope_stderr(t, z, slope, intercept) > 5 * np.sqrt(cov[0, 0]))
-    True
-    """
-    n = t.size
-    res = y - (intercept + slope * t)
-    tc = t - t.mean()
-    s2 = float(np.dot(res, res)) / max(n - 2, 1)
-    se = np.sqrt(s2 / float(np.dot(tc, tc)))
-    rc = res - res.mean()
-    den = float(np.dot(rc, rc))
-    phi = float(np.dot(rc[1:], rc[:-1])) / den if den > 0 else 0.0
-    phi = min(max(phi, 0.0), 0.99)
-    return float(se * np.sqrt((1.0 + phi) / (1.0 - phi)))
-
-
 def finite_lyapunov(distances, min_window=20, starts=None, lengths="all", max_steps=None,
                     saturation=True, saturation_fraction=0.1, min_rise=1.0, layout=None):
     """Finite network Lyapunov exponents, one per initial condition (Eq. 3 of [1]_).
@@ -615,7 +544,7 @@ def finite_lyapunov(distances, min_window=20, starts=None, lengths="all", max_st
         stderr[i] = slope_stderr(t_all[lo:hi], y[lo:hi], slope, icpt)
         fin = np.isfinite(y)
         if fin.all():
-            slopes = _window_slopes(y, a, b)
+            slopes = window_slopes(y, a, b)
             spread[i] = float(np.std(slopes)) if slopes.size else np.nan
         window[i] = (lo, hi)
 
