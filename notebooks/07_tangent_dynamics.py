@@ -162,7 +162,7 @@ ens = nc.perturbation_ensemble(model, data, lr, 200, 1e-8, n_init=30, n_pert=5, 
 fl_ens = nc.finite_lyapunov(ens)
 growth = protocols.tangent_growth(model, data, ens.theta_init, lr, 200, 1e-8,
                                   seeds=range(ens.n_init))
-fl_tan = nc.finite_lyapunov(growth, saturation=fl_ens.saturation_step)
+fl_tan = nc.finite_lyapunov(growth, saturation=fl_ens.saturation_step, layout="init,t")
 agreement = protocols.exponent_agreement(fl_ens, fl_tan)
 both = agreement["both"]
 a, b = fl_ens.exponent[both], fl_tan.exponent[both]

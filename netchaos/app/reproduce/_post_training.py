@@ -36,7 +36,7 @@ def post_training(quick=False, out="results", seed=0, progress=True, verbose=Tru
                                 progress=run.progress)
     md = ens.distances.mean(axis=1)
     t = np.arange(run["steps"] + 1, dtype=float)
-    fl = finite_lyapunov(md)
+    fl = finite_lyapunov(md, layout="init,t")
     dc = decay_classification(t, md)
     exp_fits, pow_fits = dc["exponential"], dc["power"]
     n_pow, n_exp = dc["n_power_law"], dc["n_exponential"]

@@ -120,7 +120,7 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
     growth = tangent_growth(model, data, ens.theta_init, lr, run["cross_steps"],
                             run["cross_eps"], [subseed(run.seed, 5, i) for i in range(n)],
                             progress=run.progress)
-    fl_tan = finite_lyapunov(growth, saturation=fl_ens.saturation_step)
+    fl_tan = finite_lyapunov(growth, saturation=fl_ens.saturation_step, layout="init,t")
     agr = exponent_agreement(fl_ens, fl_tan)
     both = agr["both"]
     mean_a, mean_b = agr["mean_ensemble"], agr["mean_tangent"]
