@@ -81,6 +81,8 @@ def _zoom_window(m, period, width=None):
     if not edges.size:
         return None
     s, e = edges[np.argmax(edges[:, 1] - edges[:, 0])]
+    if isinstance(period, str):               # several periods ("3, 10"): the longest
+        period = max(int(q) for q in period.split(","))
     width = width or max(30, 10 * int(period or 1))
     if e - s <= width:
         return int(s), int(e)
@@ -95,7 +97,8 @@ def _draw_zoom(ax, t, x, window, period):
     ax.set_xlabel("step $t$")
     ax.set_ylabel(_LOSS_LABEL)
     ax.set_title(f"zoom: steps {t[s]:g}-{t[e - 1]:g}"
-                 + (f", period {period}" if period is not None else ""))
+                 + (f", period{'s' if isinstance(period, str) else ''} {period}"
+                    if period is not None else ""))
 
 
 @_styled
