@@ -152,7 +152,7 @@ def _run_chunk(params):
 
 # the fields of a FiniteLyapunovResult that hold one row per initial condition
 _FIT_ROWS = ("exponent", "r2", "intercept", "window", "saturation_step", "saturated",
-             "log_mean_distance", "reason")
+             "log_mean_distance", "reason", "stderr", "window_spread")
 
 
 def _concat(results, rows):
