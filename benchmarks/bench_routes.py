@@ -35,10 +35,13 @@ import netchaos as nc  # noqa: E402
 GOALS = {"diagram": 10.0, "map": 120.0, "zoom": 15.0}
 
 
-def _timed(f):
+def _timed(f, label=None):
     t = time.perf_counter()
     out = f()
-    return time.perf_counter() - t, out
+    t = time.perf_counter() - t
+    if label:                                  # a long run shows each row as it finishes
+        print(f"  {label}: {t:.2f} s", flush=True)
+    return t, out
 
 
 def main(argv=None):
@@ -64,30 +67,30 @@ def main(argv=None):
         load_before = fh.read().split()[:3]
     rows = {}
     t, res = _timed(lambda: nc.bifurcation_diagram(model, data, lr, theta0=theta0, steps=kept,
-                                                   transient=transient))
+                                                   transient=transient), "diagram")
     rows["diagram"] = (t, n_lr * (transient + 2 * kept))
     t, _ = _timed(lambda: nc.bifurcation_diagram(model, data, lr, theta0=theta0, steps=kept,
-                                                 transient=transient, exponent=False))
+                                                 transient=transient, exponent=False), "no exponent")
     rows["diagram (no exponent)"] = (t, n_lr * (transient + kept))
     steps = transient + kept
     t, _ = _timed(lambda: nc.train(model, data, np.repeat(theta0[None], n_lr, 0), lr=1.0,
-                                   steps=steps, record="metrics"))
+                                   steps=steps, record="metrics"), "scalar peer")
     rows["peer: scalar-lr kernel, same lanes"] = (t, n_lr * steps)
     sub = lr[:: max(1, n_lr // n_loop)][:n_loop]
     t, _ = _timed(lambda: [nc.train(model, data, theta0, lr=float(v), steps=steps)
-                           for v in sub])
+                           for v in sub], "loop peer")
     rows["peer: one train call per lr"] = (t, len(sub) * steps)
 
     g = np.geomspace(0.1, 100, n_map)
     t, tm = _timed(lambda: nc.trainability_map(model, data, g, g, steps=steps_map,
-                                               theta0=theta0))
+                                               theta0=theta0), "map")
     rows["map"] = (t, n_map * n_map * steps_map)
     b = np.argwhere(tm.boundary)
     i, j = b[len(b) // 2]
     a, c = nc.trainability.zoom_grids(np.log(g), np.log(g), (np.log(g[i]), np.log(g[j])),
                                       factor=8, n=n_zoom)
     t, zm = _timed(lambda: nc.trainability_map(model, data, np.exp(a), np.exp(c),
-                                               steps=steps_map, theta0=theta0))
+                                               steps=steps_map, theta0=theta0), "zoom")
     rows["zoom"] = (t, n_zoom * n_zoom * steps_map)
     with open("/proc/loadavg") as fh:
         load_after = fh.read().split()[:3]
