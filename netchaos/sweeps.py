@@ -338,7 +338,7 @@ def _check_fit_mle_kwargs(fit, mle, steps, n_init):
     # the values themselves, on small stand-in inputs (the messages name the keyword)
     which = "fit_kwargs"
     try:
-        finite_lyapunov(np.ones((n_init, min(steps + 1, 64))), **fit)
+        finite_lyapunov(np.ones((n_init, min(steps + 1, 64))), layout="init,t", **fit)
         which = "mle_kwargs"
         if mle.get("seed") is not None:  # an int now, so the check below draws nothing
             mle["seed"] = seed_entropy(mle["seed"])

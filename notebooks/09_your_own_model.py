@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 import netchaos as nc
-from netchaos import plots
+from netchaos import plots, widgets
 from netchaos.adapters.torch import TorchModel
 from netchaos.recorder import Recorder
 
@@ -52,6 +52,13 @@ gd = model.map(lr=0.5)
 spec = nc.lyapunov_spectrum(gd, x0=model.theta, steps=60, k=5, seed=0)
 assert not spec.diverged
 plots.plot_spectrum(spec.exponents, running=spec.running, times=spec.times)
+
+# %% [markdown]
+# The explorer recomputes the spectrum of the same CNN for another learning rate (the seed
+# slider does not apply here: the adapter starts from the module's own parameters).
+
+# %%
+widgets.spectrum_explorer(model, data, lr=0.5, steps=30, k=3)
 
 # %% [markdown]
 # ## Sharpness you can check: both ends of the Hessian, per layer
@@ -93,6 +100,8 @@ print(fl.exponent, fl.reason)
 plots.plot_distances(np.arange(ens.steps + 1), ens.distances[0])
 
 # %% [markdown]
-# **Try this:** raise the learning rate to 2 and compare the finite exponent with the
+# ## Try this
+#
+# Raise the learning rate to 2 and compare the finite exponent with the
 # leading exponent of the spectrum above; replace the `Tanh` by a `LayerNorm` + `ReLU`; use
 # `model.momentum_map(lr, beta)` for momentum SGD, a map on $(\theta, v)$.

@@ -22,6 +22,7 @@ EXPECTED = [
     "05_intermittency",
     "06_onset_of_chaos",
     "07_tangent_dynamics",
+    "09_your_own_model",
 ]
 CHECK = "NBVAL_CHECK_OUTPUT"
 
