@@ -23,6 +23,7 @@ EXPECTED = [
     "06_onset_of_chaos",
     "07_tangent_dynamics",
     "08_routes_to_chaos",
+    "09_your_own_model",
 ]
 CHECK = "NBVAL_CHECK_OUTPUT"
 

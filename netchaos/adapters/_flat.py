@@ -9,7 +9,7 @@ Nothing here imports a framework.
 
 import numpy as np
 
-from .._validate import as_float_array, check_int, check_positive, split_data
+from .._validate import as_float_array, check_int, check_positive, check_theta, split_data
 from ..systems import Map
 
 __all__ = ["FlatModel"]
@@ -56,11 +56,7 @@ class FlatModel:
         return conv
 
     def _theta(self, theta, name="theta"):
-        th = as_float_array(theta, name, ndim=1, finite=False)
-        if th.shape[0] != self.n_params:
-            raise ValueError(f"{name} must have shape ({self.n_params},) for this model, "
-                             f"got {th.shape}")
-        return th
+        return check_theta(self, theta, name)
 
     def _block(self, V, name="V"):
         V = as_float_array(V, name, ndim=(1, 2), finite=False)

@@ -89,7 +89,8 @@ def model_data(model, data):
 
     if model is None:
         model = MLP([4, 10, 3], activation="sigmoid", loss="cross_entropy")
-    elif not isinstance(model, MLP):
+    elif not isinstance(model, MLP) and not (hasattr(model, "hvp") and hasattr(model, "init")):
+        # the tangent views also take any model of the network protocol (an adapter)
         raise TypeError(f"model must be a netchaos.MLP, got {type(model).__name__}")
     if data is None:
         data = iris(seed=0)
