@@ -135,7 +135,8 @@ widgets.sweep_explorer(sweep, lr=3.0, target=target)
 from dask.distributed import Client, LocalCluster
 
 with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                  dashboard_address=":0") as cluster, Client(cluster) as client:
+                  dashboard_address=":0", silence_logs="ERROR") as cluster, \
+        Client(cluster) as client:
     remote = nc.lr_sweep(model, data, lrs, steps, 1e-8, n_init=3, n_pert=2, seed=0,
                          test_metrics=True, executor=client, chunk_size=2)
 same = all(np.array_equal(remote.results[lr].distances, sweep.results[lr].distances,

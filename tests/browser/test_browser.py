@@ -26,6 +26,7 @@ from browser_servers import (  # noqa: F401  (fixtures)
     report,
     shots,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 NOTEBOOKS = sorted(os.path.basename(p)
                    for p in glob.glob(os.path.join(ROOT, "notebooks", "[0-9][0-9]_*.ipynb")))
@@ -197,7 +198,12 @@ def test_notebook_in_jupyterlab(notebook, lab, browser, shots):
         assert not shrunk, f"{notebook}: figures scaled down to fit the column: {shrunk}"
         expected = sum(len(EXPLORER_CALL.findall(c["source"])) for c in cells)
         explorers = panel.locator(".netchaos-explorer")
-        page.wait_for_timeout(300)
+        try:                     # widgets are drawn after the kernel's messages: wait for them
+            page.wait_for_function(
+                "([p, n]) => p.querySelectorAll('.netchaos-explorer').length >= n",
+                arg=[panel.element_handle(), expected], timeout=60_000, polling=200)
+        except PlaywrightTimeout:
+            pass                 # the count below says how many were drawn
         assert explorers.count() == expected, \
             f"{notebook}: {explorers.count()} explorers drawn, {expected} called"
         entries = [_check_explorer(page, explorers.nth(k), f"{stem}-explorer{k + 1}", shots)
