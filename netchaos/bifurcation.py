@@ -74,7 +74,7 @@ class BifurcationResult(Result):
         Returns ``(nan, nan)`` when no value has it.
         """
         hit = np.append(self.period == check_int(period, "period", minimum=1), False)
-        best, start, run = (0, 0), None, 0
+        best, start = (0, 0), None
         for i, h in enumerate(hit):
             if h and start is None:
                 start = i

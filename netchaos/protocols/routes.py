@@ -53,14 +53,14 @@ def period_window(model, data, lr_lo, lr_hi, n=200, period=3, steps=600, transie
     return {"lr_c": lo, "lr_end": hi, "diagram": diag, "found": bool(np.isfinite(lo))}
 
 
-def intermittency_scaling(series, distances, period=3, tol=None, min_length=None):
+def intermittency_scaling(series, offsets, period=3, tol=None, min_length=None):
     """Mean laminar length of period-``period`` phases against the distance to the window.
 
     Parameters
     ----------
     series : sequence of ndarray
         One series per distance (e.g. the loss at ``lr_c - distance``).
-    distances : array_like of shape (n,)
+    offsets : array_like of shape (n,)
         ``lr_c - lr`` (> 0) of every series.
     period : int, default 3
     tol, min_length : optional
@@ -87,9 +87,9 @@ def intermittency_scaling(series, distances, period=3, tol=None, min_length=None
     >>> bool(abs(res["slope"] + 0.5) < 0.1), res["consistent"]
     (True, True)
     """
-    d = as_float_array(distances, "distances", ndim=1)
+    d = as_float_array(offsets, "offsets", ndim=1)
     if np.any(d <= 0):
-        raise ValueError("distances must be > 0")
+        raise ValueError("offsets must be > 0")
     if len(series) != d.size:
         raise ValueError(f"series must hold one series per distance ({d.size}), got {len(series)}")
     period = check_int(period, "period", minimum=1)
@@ -121,7 +121,7 @@ def intermittency_scaling(series, distances, period=3, tol=None, min_length=None
             "consistent": consistent}
 
 
-def network_intermittency(model, data, lr_c, distances, steps=20000, transient=2000,
+def network_intermittency(model, data, lr_c, offsets, steps=20000, transient=2000,
                           theta0=None, seed=0, period=3, tol=None, progress=False):
     """:func:`intermittency_scaling` of the training loss at ``lr = lr_c - distance``.
 
@@ -134,10 +134,10 @@ def network_intermittency(model, data, lr_c, distances, steps=20000, transient=2
     dict
         That of :func:`intermittency_scaling`, plus ``lr`` and ``loss`` (n, steps).
     """
-    d = as_float_array(distances, "distances", ndim=1)
+    d = as_float_array(offsets, "offsets", ndim=1)
     lr = float(lr_c) - d
     if np.any(lr <= 0):
-        raise ValueError("distances must be smaller than lr_c")
+        raise ValueError("offsets must be smaller than lr_c")
     if theta0 is None:
         theta0 = model.init(seed=seed)
     res = train(model, data, np.repeat(np.asarray(theta0, float)[None], d.size, 0), lr=lr,

@@ -28,7 +28,7 @@ def test_no_intermittency_inside_the_window_and_bad_input():
     res = intermittency_scaling([x, x], [1e-3, 2e-3], tol=0.01)
     assert res["n_phases"].tolist() == [1, 1] and np.isnan(res["slope"])
     assert not res["consistent"]
-    with pytest.raises(ValueError, match="distances"):
+    with pytest.raises(ValueError, match="offsets"):
         intermittency_scaling([x], [-1.0])
     with pytest.raises(ValueError, match="series"):
         intermittency_scaling([x], [1e-3, 2e-3])
