@@ -158,14 +158,14 @@ plots.plot_trainability(tm, title="Iris 4-10-3: which pairs of learning rates tr
 # ## Zoom explorer
 #
 # Centre the square on a point of the boundary (the sliders are the two learning rates) and
-# raise the zoom: each step halves the square, in decades, and recomputes a 64 x 64 map.
+# raise the zoom: each step halves the square, in decades, and recomputes a 32 x 32 map.
 # If the boundary is fractal, structure keeps appearing at every zoom level; if it is
 # smooth, it straightens into a line (dimension 1).
 
 # %%
 i, j = np.argwhere(tm.boundary)[len(np.argwhere(tm.boundary)) // 2]
 explorer = widgets.trainability_zoom_explorer(model, data, lr=float(tm.lr[i]),
-                                      lr_out=float(tm.second[j]), zoom=2, n=64, steps=200)
+                                      lr_out=float(tm.second[j]), zoom=2, n=32, steps=200)
 explorer
 
 # %% [markdown]

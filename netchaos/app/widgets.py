@@ -502,7 +502,7 @@ def spectrum_explorer(model=None, data=None, *, lr=1.0, seed=0, steps=200, k=5):
                     presets=PRESETS)
 
 
-def trainability_zoom_explorer(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0, n=64,
+def trainability_zoom_explorer(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0, n=32,
                                steps=200, seed=0, draw=True):
     """Zoom into the boundary of trainability: centre sliders (log scale) and a zoom level.
 

@@ -18,7 +18,7 @@ __all__ = ["view_trainability_zoom"]
 WIDTH_DECADES = 3.0
 
 
-def view_trainability_zoom(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0, n=64,
+def view_trainability_zoom(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0, n=32,
                            steps=200, seed=0):
     """Trainability of the two layers' learning rates on a square around ``(lr, lr_out)``.
 
@@ -30,7 +30,7 @@ def view_trainability_zoom(model=None, data=None, *, lr=3.0, lr_out=3.0, zoom=0,
         Centre: the learning rates of the first and of the output layer.
     zoom : int, default 0
         The square spans ``WIDTH_DECADES / 2**zoom`` decades per axis.
-    n : int, default 64
+    n : int, default 32
         Grid points per axis.
     steps : int, default 200
     seed : int, default 0
