@@ -27,6 +27,7 @@ def one_blas_thread(work):
         return contextlib.nullcontext()
     try:
         if _controller is None:
+            import scipy.linalg.cython_blas  # noqa: F401 - the BLAS the kernels call, loaded first
             from threadpoolctl import ThreadpoolController
 
             _controller = ThreadpoolController()

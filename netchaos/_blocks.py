@@ -37,6 +37,22 @@ def lanes_for(n_params, n_traj, n_threads=2):
 LANE_MULTIPLE = 4
 
 
+#: multiply-adds per sample of a network's layers from which its passes over the data
+#: are matrix products (:mod:`netchaos.core.wide`) rather than lane loops
+WIDE_MACS = 30_000
+
+
+def is_wide(sizes):
+    """Whether a network of layer ``sizes`` takes the matrix-product kernels.
+
+    The choice depends on the layer sizes only (never on the ensemble, the data or the
+    threads), so a trajectory always follows the same arithmetic; the two kernels agree
+    to rounding, not bitwise.
+    """
+    sizes = [int(s) for s in sizes]
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) >= WIDE_MACS
+
+
 def tile_for(n_params):
     """Samples per tile (a multiple of 4, as the register tiles take 4 samples).
 
@@ -47,7 +63,7 @@ def tile_for(n_params):
     return 8 if n_params <= 500 else 16
 
 
-def plan(n_traj, n_lanes, groups=None):
+def plan(n_traj, n_lanes, groups=None, multiple=LANE_MULTIPLE):
     """Assign trajectories to (block, lane) slots.
 
     Parameters
@@ -55,7 +71,8 @@ def plan(n_traj, n_lanes, groups=None):
     n_traj : int
     n_lanes : int
         Lanes per block (raised to the largest group size when needed, then
-        to a multiple of :data:`LANE_MULTIPLE`).
+        to a multiple of ``multiple``, :data:`LANE_MULTIPLE` for the register tiles; the
+        matrix-product kernels take any number of lanes and need no padding).
     groups : list of int arrays, optional
         Trajectories that must share a block (a reference and its perturbations).
         Default: every trajectory alone.
@@ -67,7 +84,7 @@ def plan(n_traj, n_lanes, groups=None):
     where : int64 ndarray of shape (n_traj, 2)
         (block, lane) of every trajectory.
     """
-    n_lanes = -(-n_lanes // LANE_MULTIPLE) * LANE_MULTIPLE
+    n_lanes = -(-n_lanes // multiple) * multiple
     if groups is None:
         n_blocks = -(-n_traj // n_lanes)
         flat = np.arange(n_blocks * n_lanes)
@@ -80,7 +97,7 @@ def plan(n_traj, n_lanes, groups=None):
     # padding lanes, so use 12 (the lanes only change the speed, never the result)
     n_lanes = max(g, n_lanes // g * g) if all(len(grp) == g for grp in groups) \
         else max(n_lanes, g)
-    n_lanes = -(-n_lanes // LANE_MULTIPLE) * LANE_MULTIPLE
+    n_lanes = -(-n_lanes // multiple) * multiple
     blocks = []
     current = []
     for g in groups:

@@ -3,19 +3,13 @@
 import numpy as np
 
 from . import _blocks
-from ._validate import (
-    INIT_SCHEMES,
-    as_array,
-    as_float_array,
-    check_choice,
-    check_int,
-    check_memory,
-    check_positive,
-    rng_from,
-)
+from ._blas import one_blas_thread
+from ._validate import (INIT_SCHEMES, as_array, as_float_array, check_choice, check_int,
+                        check_memory, check_positive, rng_from)
 from .core import elementwise as ew
 from .core.ensemble import eval_block, eval_blocks
 from .core.tangent import hvp_blocks, hvp_lanes
+from .core.wide import hvp_wide
 
 _ACTIVATIONS = {
     "sigmoid": "sigmoid",
@@ -124,6 +118,7 @@ class MLP:
             off += sz[k + 1]
         self.n_params = int(off)
         self._sizes = sz
+        self._wide = _blocks.is_wide(sz)
         self._w_off = np.array(w_off, dtype=np.int64)
         self._b_off = np.array(b_off, dtype=np.int64)
         self._ro = np.concatenate([[0], np.cumsum(sz[1:])]).astype(np.int64)
@@ -341,8 +336,8 @@ class MLP:
         X, yi, yf = self._check_data(X, y)
         rows = arr[None] if single else arr
         K = rows.shape[0]
-        lanes = _blocks.lanes_for(self.n_params, K, _num_threads())
-        slots, where = _blocks.plan(K, lanes)
+        lanes = K if self._wide else _blocks.lanes_for(self.n_params, K, _num_threads())
+        slots, where = _blocks.plan(K, lanes, multiple=1 if self._wide else _blocks.LANE_MULTIPLE)
         lanes = slots.shape[1]
         blocks = _blocks.pack(rows, slots)
         nb = blocks.shape[0]
@@ -351,8 +346,10 @@ class MLP:
         accs = np.empty((nb, lanes))
         args = (*self._kernel_args(), X, yi, yf, want_grad, want_acc)
         tile = _blocks.tile_for(self.n_params)
-        if nb == 1:  # one block: the serial kernel, no thread launch
-            eval_block(blocks[0], *args, grads[0], losses[0], accs[0], tile)
+        if nb == 1 or self._wide:  # the serial kernel, no thread launch over blocks
+            with one_blas_thread(X.size if self._wide else 0):
+                for b in range(nb):
+                    eval_block(blocks[b], *args, grads[b], losses[b], accs[b], tile, self._wide)
         else:
             eval_blocks(blocks, *args, grads, losses, accs, tile)
         loss = _blocks.unpack(losses, where)
@@ -524,6 +521,12 @@ class MLP:
             if want_grad:
                 g = self.grad(theta, X, yi if self.objective == "cross_entropy" else yf)
             return V.copy(), g
+        if self._wide:  # matrix products over the directions; gradient bitwise that of train
+            out = np.empty((self.n_params, k))
+            with one_blas_thread(X.size):
+                hvp_wide(theta, np.ascontiguousarray(V), *self._kernel_args(), X, yi, yf,
+                         float(lr), out, g if want_grad else np.empty(self.n_params), want_grad)
+            return out, g
         tile = _blocks.tile_for(self.n_params)
         n_blocks = _blocks.direction_blocks(X.shape[0], self.n_params, k)
         if n_blocks == 1:

@@ -6,6 +6,7 @@ import numba
 import numpy as np
 
 from . import _blocks
+from ._blas import one_blas_thread
 from ._progress import progress_bar
 from ._results import Result
 from ._validate import (
@@ -225,15 +226,19 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
 
     rows = arr[None] if single else arr
     K = rows.shape[0]
-    lanes = _blocks.lanes_for(model.n_params, K, numba.get_num_threads())
+    wide = model._wide
+    # wide networks: one block of all trajectories, taken one at a time by the
+    # matrix-product kernels (which run their own threads); no padding lanes
+    lanes = K if wide else _blocks.lanes_for(model.n_params, K, numba.get_num_threads())
+    multiple = 1 if wide else _blocks.LANE_MULTIPLE
     if reference is not None:
         if single:
             raise ValueError("reference needs an ensemble theta0 of shape (K, n_params)")
         ref, groups = _groups(reference, K)
-        slots, where = _blocks.plan(K, lanes, groups)
+        slots, where = _blocks.plan(K, lanes, groups, multiple=multiple)
     else:
         ref = np.full(K, -1, dtype=np.int64)
-        slots, where = _blocks.plan(K, lanes)
+        slots, where = _blocks.plan(K, lanes, multiple=multiple)
     lanes = slots.shape[1]
     blocks = _blocks.pack(rows, slots)
     # the packed blocks are the state from here on: drop the references to theta0, so
@@ -276,11 +281,13 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
         for t0, t1 in chunks:
             args = (*model._kernel_args(), X, yi, yf, batches, lr if lr_rows is None else 0.0,
                     t0, t1, steps)
-            if nb == 1:  # one block: the serial kernel, no thread launch
-                run_block(blocks[0], *args, alive[0], div_at[0], want_metrics, loss_out[0],
-                          acc_out[0], Xte, yite, yfte, bool(test_metrics), te_loss[0], te_acc[0],
-                          every, params_out[0], ref_lane[0], d1[0], d2[0], tile, lrs[0],
-                          lr_group)
+            if nb == 1 or wide:  # the serial kernel, no thread launch over blocks
+                with one_blas_thread(X.size if wide else 0):
+                    for b in range(nb):
+                        run_block(blocks[b], *args, alive[b], div_at[b], want_metrics,
+                                  loss_out[b], acc_out[b], Xte, yite, yfte, bool(test_metrics),
+                                  te_loss[b], te_acc[b], every, params_out[b], ref_lane[b],
+                                  d1[b], d2[b], tile, lrs[b], lr_group, wide)
             else:
                 run_blocks(blocks, *args, alive, div_at, want_metrics, loss_out, acc_out,
                            Xte, yite, yfte, bool(test_metrics), te_loss, te_acc,

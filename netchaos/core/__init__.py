@@ -7,10 +7,21 @@ use ``error_model="numpy"``: a float division cannot raise, so it vectorises
 :mod:`netchaos` validates arguments, seeds, packs trajectories into lane blocks
 and calls these kernels. :mod:`netchaos.core.simd` adds a four-wide float64
 vector type for the register-tiled passes of :mod:`netchaos.core.dense`;
-:mod:`netchaos.core.linalg` holds the Householder QR of the Lyapunov spectra.
+:mod:`netchaos.core.linalg` holds the Householder QR of the Lyapunov spectra;
+:mod:`netchaos.core.wide` the matrix-product passes of wide networks.
 """
 
+import warnings
+
+from numba.core.errors import NumbaPerformanceWarning
+
 from ._cache import choose_cache_dir
+
+# the callers of the parallel kernels of core.wide are compiled parallel=True without a
+# parallel loop of their own (see there): Numba's note that nothing was parallelised is
+# expected for them, and only for kernels of this package
+warnings.filterwarnings("ignore", message=r"(?s).*parallel=True.*netchaos[/\\]core[/\\]",
+                        category=NumbaPerformanceWarning)
 
 CACHE_DIR = choose_cache_dir()   # before the kernels: a read-only install caches elsewhere
 
@@ -27,3 +38,4 @@ from .elementwise import (  # noqa: E402, F401
 )
 from .ensemble import eval_blocks, run_block, run_blocks  # noqa: E402, F401
 from .tangent import hvp_blocks, hvp_lanes  # noqa: E402, F401
+from .wide import hvp_wide, loss_grad_wide  # noqa: E402, F401

@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from .mlp import loss_grad_lanes, make_work
+from .wide import loss_grad_columns
 
 
 @njit(cache=True, error_model="numpy")
@@ -47,6 +48,18 @@ def _distances(theta, ref, alive, d1, d2, t):
             d2[t, q] = np.sqrt(s)
 
 
+@njit(cache=True, error_model="numpy", parallel=True)  # calls a parallel kernel
+def _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+               X, yi, yf, idx, want_grad, want_acc, G, loss, acc, A, D, scr, ti):
+    """The lane kernel, or the matrix-product kernel of wide networks (``wide``)."""
+    if wide:
+        loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                          X, yi, yf, idx, want_grad, want_acc, G, loss, acc)
+    else:
+        loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                        X, yi, yf, idx, want_grad, want_acc, G, loss, acc, A, D, scr, ti)
+
+
 @njit(cache=True, error_model="numpy")
 def _record_params(theta, out, r):
     P = theta.shape[0]
@@ -56,12 +69,12 @@ def _record_params(theta, out, r):
             out[r, p, q] = theta[p, q]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", parallel=True)  # calls a parallel kernel
 def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
               X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
               want_metrics, loss_out, acc_out,
               Xte, yite, yfte, want_test, te_loss_out, te_acc_out,
-              every, params_out, ref, d1_out, d2_out, tile, lrs, lr_group):
+              every, params_out, ref, d1_out, d2_out, tile, lrs, lr_group, wide):
     """Advance one block from step ``t0`` to ``t1`` (``t1 <= n_steps``).
 
     ``theta`` (n_params, n_lanes) is updated in place. Metrics at theta(t) are
@@ -80,14 +93,15 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     per lane; one group per layer: per-layer rates). The update is the same
     product ``theta - lr * G`` either way, so a lane given the scalar's value
     follows the bits of the scalar run.
+
+    ``wide`` selects the matrix-product kernel :func:`netchaos.core.wide.loss_grad_columns`
+    (for wide networks; it runs threads of its own, so it is never called from
+    :func:`run_blocks`) instead of the lane kernel.
     """
     P = theta.shape[0]
     L = theta.shape[1]
-    A, D, scr, ti = make_work(sizes, L, tile)
-    lrm = np.empty((P, L))
-    for p in range(P):
-        for q in range(L):
-            lrm[p, q] = lrs[lr_group[p], q] if lrs.shape[0] > 0 else lr
+    A, D, scr, ti = make_work(sizes, L, 0 if wide else tile)
+    per_lane = lrs.shape[0] > 0
     G = np.empty((P, L))
     loss = np.empty(L)
     acc = np.empty(L)
@@ -117,16 +131,16 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         step = t < n_steps
         if sgd and step:
             # gradient on the mini-batch; metrics on all training samples
-            loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                            X, yi, yf, batches[t], True, False, G, loss, acc, A, D, scr, ti)
+            _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                       X, yi, yf, batches[t], True, False, G, loss, acc, A, D, scr, ti)
             for q in range(L):
                 if alive[q] == 1 and not np.isfinite(loss[q]):
                     alive[q] = 0
                     div_at[q] = t
         if want_metrics or not (sgd and step):
-            loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                            X, yi, yf, no_idx, step and not sgd, want_metrics, G, tl, ta,
-                            A, D, scr, ti)
+            _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                       X, yi, yf, no_idx, step and not sgd, want_metrics, G, tl, ta,
+                       A, D, scr, ti)
             for q in range(L):
                 if alive[q] == 1 and not np.isfinite(tl[q]):
                     alive[q] = 0
@@ -140,9 +154,9 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                     loss_out[t, q] = np.nan
                     acc_out[t, q] = np.nan
         if want_test:
-            loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                            Xte, yite, yfte, no_idx, False, True, G, loss, acc,
-                            A, D, scr, ti)
+            _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                       Xte, yite, yfte, no_idx, False, True, G, loss, acc,
+                       A, D, scr, ti)
             for q in range(L):
                 if alive[q] == 1:
                     te_loss_out[t, q] = loss[q]
@@ -156,16 +170,18 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         for q in range(L):
             bad[q] = 0.0
         for p in range(P):
+            gp = lr_group[p]
             for q in range(L):
-                v = theta[p, q] - lrm[p, q] * G[p, q]
+                v = theta[p, q] - (lrs[gp, q] if per_lane else lr) * G[p, q]
                 bad[q] += v - v
         for q in range(L):
             if alive[q] == 1 and bad[q] != 0.0:
                 alive[q] = 0
                 div_at[q] = t + 1
         for p in range(P):
+            gp = lr_group[p]
             for q in range(L):
-                v = theta[p, q] - lrm[p, q] * G[p, q]
+                v = theta[p, q] - (lrs[gp, q] if per_lane else lr) * G[p, q]
                 theta[p, q] = v if alive[q] == 1 else theta[p, q]
         if rec_params and (t + 1) % every == 0:
             _record_params(theta, params_out, (t + 1) // every)
@@ -194,20 +210,22 @@ def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                   X, yi, yf, batches, lr, t0, t1, n_steps, alive[b], div_at[b],
                   want_metrics, loss_out[b], acc_out[b],
                   Xte, yite, yfte, want_test, te_loss_out[b], te_acc_out[b],
-                  every, params_out[b], ref[b], d1_out[b], d2_out[b], tile, lrs[b], lr_group)
+                  every, params_out[b], ref[b], d1_out[b], d2_out[b], tile, lrs[b], lr_group,
+                  False)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", parallel=True)  # calls a parallel kernel
 def eval_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-               X, yi, yf, want_grad, want_acc, G, loss, acc, tile):
-    """Loss, accuracy and (optionally) gradient ``G`` of every lane of one block."""
+               X, yi, yf, want_grad, want_acc, G, loss, acc, tile, wide):
+    """Loss, accuracy and (optionally) gradient ``G`` of every lane of one block
+    (``wide``: with the matrix-product kernel, see :func:`run_block`)."""
     L = theta.shape[1]
-    A, D, scr, ti = make_work(sizes, L, tile)
+    A, D, scr, ti = make_work(sizes, L, 0 if wide else tile)
     if not want_grad:
         G = np.empty((theta.shape[0], L))
-    loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                    X, yi, yf, np.empty(0, dtype=np.int64), want_grad, want_acc, G, loss, acc,
-                    A, D, scr, ti)
+    _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+               X, yi, yf, np.empty(0, dtype=np.int64), want_grad, want_acc, G, loss, acc,
+               A, D, scr, ti)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -220,4 +238,4 @@ def eval_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     """
     for b in prange(thetas.shape[0]):
         eval_block(thetas[b], sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                   X, yi, yf, want_grad, want_acc, grads[b], losses[b], accs[b], tile)
+                   X, yi, yf, want_grad, want_acc, grads[b], losses[b], accs[b], tile, False)

@@ -1,0 +1,287 @@
+"""Benchmark research-scale (MNIST-sized) gradient-descent ensembles and tangent maps.
+
+Workloads (synthetic MNIST-shaped data, 784 features in [0, 1], 10 classes, float64, full
+batch, lr 0.1; real MNIST with ``--mnist PATH``, an ``.npz`` with ``X`` (N, 784) and ``y``):
+
+* training: ``netchaos.train`` of K trajectories of 784-64-10 tanh and 784-256-256-10 tanh on
+  N samples, against JAX (``jax.grad`` of one network, ``vmap`` over the ensemble, the whole
+  loop jitted) and against the machine's DGEMM on the same matrix shapes (the forward product
+  ``A @ W``, the weight gradient ``A^T @ D`` and, for hidden layers, the back-propagation
+  ``D @ W^T`` of one trajectory step, timed with NumPy's BLAS at the same thread count);
+* tangent (784-64-10, N = 10,000): one Hessian-vector product (``model.hvp``), Lanczos
+  sharpness (``netchaos.hessian.sharpness``), and ``lyapunov_spectrum(k=10)`` per step,
+  against ``jax.jvp`` of ``jax.grad`` (jitted; the spectrum as ``jax.linearize`` + ``vmap``
+  over the 10 directions + QR, one jitted loop).
+
+Every row prints traj-steps/s (or ms per call), GFLOP/s of the matrix products, the fraction
+of the DGEMM peak and the ratio netchaos / JAX, measured in the same process, interleaved
+(round-robin), at 1 thread (one core) and at 2 threads; and the host's load. Each thread
+count runs in a fresh subprocess (``NETCHAOS_BENCH_THREADS``, see ``_peers.py``).
+
+    python benchmarks/bench_mnist.py [--quick] [--full] [--threads 1,2] [--repeats N]
+                                     [--mnist PATH] [--json PATH]
+
+Default rows: 784-64-10 at N = 10,000 with K = 6 and 48, 784-256-256-10 at N = 10,000 with
+K = 6, and the tangent rows. ``--full`` adds N = 60,000 and the deeper network at K = 48
+(long: about an hour on two cores). ``--quick``: K = 6 and N = 10,000 only, 1 step.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+NETS = {"784-64-10": (784, 64, 10), "784-256-256-10": (784, 256, 256, 10)}
+
+
+def step_flops(sizes, N):
+    """Flops of the matrix products of one trajectory step (forward, weight gradient,
+    back-propagation through the hidden layers)."""
+    f = 0
+    for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        f += 2 * N * a * b * (3 if k > 0 else 2)
+    return f
+
+
+def synthetic(N, seed=0):
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    X = rng.random((N, 784))
+    y = rng.integers(0, 10, N)
+    return X, y
+
+
+def load(mnist, N):
+    import numpy as np
+    if not mnist:
+        return synthetic(N)
+    with np.load(mnist) as f:
+        X = np.asarray(f["X"], dtype=np.float64).reshape(len(f["X"]), -1)[:N]
+        y = np.asarray(f["y"]).astype(np.int64)[:N]
+    if X.max() > 1.5:
+        X = X / 255.0
+    return np.ascontiguousarray(X), y
+
+
+def gemm_seconds(sizes, N, repeats, seed=0):
+    """Best time of the matrix products of one trajectory step with NumPy's BLAS."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    mats = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        mats.append((rng.random((N, a)), rng.random((a, b)), rng.random((N, b))))
+    best = float("inf")
+    for _ in range(max(2, repeats)):
+        t0 = time.perf_counter()
+        for k, (A, W, D) in enumerate(mats):
+            A @ W
+            A.T @ D
+            if k > 0:
+                D @ W.T
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def worker(args):
+    """One thread count: every row, printed as JSON lines."""
+    os.environ["NETCHAOS_BENCH_THREADS"] = str(args.worker)
+    sys.path.insert(0, HERE)
+    import _peers  # noqa: F401  (thread caps before numpy / jax)
+    import numpy as np
+
+    import netchaos as nc
+    from netchaos import hessian
+
+    rows = []
+    for net, N, K in args.rows:
+        sizes = NETS[net]
+        X, y = load(args.mnist, N)
+        model = nc.MLP(list(sizes), activation="tanh")
+        theta0 = model.init(n=K, seed=1)
+        steps = args.steps
+        peak = step_flops(sizes, N) / gemm_seconds(sizes, N, args.repeats)
+        jobs = [dict(name="netchaos",
+                     warmup=lambda: nc.train(model, (X, y), theta0, lr=0.1, steps=1,
+                                             record="final"),
+                     run=lambda: nc.train(model, (X, y), theta0, lr=0.1, steps=steps,
+                                          record="final"))]
+        if _peers.jax_available()[0]:
+            jobs.append(dict(name="jax_vmap_jit",
+                             warmup=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0,
+                                                                0.1, 1),
+                             run=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0, 0.1,
+                                                             steps)))
+        times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
+        row = dict(kind="train", net=net, N=N, K=K, threads=args.worker, steps=steps,
+                   peak_gflops=peak / 1e9, load=os.getloadavg()[0])
+        for name, rec in times.items():
+            if isinstance(rec, Exception):
+                row[name] = None
+                continue
+            best = min(rec["wall"])
+            rate = K * steps / best
+            row[name] = dict(traj_steps_per_s=rate,
+                             gflops=rate * step_flops(sizes, N) / 1e9)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    if not args.tangent:
+        return
+    sizes = NETS["784-64-10"]
+    N = 10_000
+    X, y = load(args.mnist, N)
+    model = nc.MLP(list(sizes), activation="tanh")
+    theta = model.init(seed=1)
+    v = np.random.default_rng(2).normal(size=model.n_params)
+    hvp_flops = 2 * step_flops(sizes, N)           # base pass + R-pass, about twice a step
+    peak = step_flops(sizes, N) / gemm_seconds(sizes, N, args.repeats)
+    n_steps = max(1, args.steps)
+    jobs = [dict(name="netchaos_hvp", warmup=lambda: model.hvp(theta, v, X, y),
+                 run=lambda: model.hvp(theta, v, X, y)),
+            dict(name="netchaos_sharpness",
+                 warmup=lambda: hessian.sharpness(model, theta, X, y, maxiter=5, seed=0),
+                 run=lambda: hessian.sharpness(model, theta, X, y, maxiter=20, tol=0.0,
+                                               seed=0)),
+            dict(name="netchaos_spectrum",
+                 warmup=lambda: nc.lyapunov_spectrum(model, (X, y), theta, lr=0.1, steps=1,
+                                                     k=10, seed=0),
+                 run=lambda: nc.lyapunov_spectrum(model, (X, y), theta, lr=0.1,
+                                                  steps=n_steps, k=10, seed=0))]
+    if _peers.jax_available()[0]:
+        jax, jnp = _peers._jax()
+        loss = _peers.jax_loss_fn(sizes, "tanh")
+        grad = jax.grad(loss)
+        Xj = jnp.asarray(X)
+        Yj = jnp.asarray(_peers.one_hot(y, 10))
+
+        @jax.jit
+        def jhvp(th, u):
+            return jax.jvp(lambda t: grad(t, Xj, Yj), (th,), (u,))[1]
+
+        thj = jnp.asarray(theta)
+        vj = jnp.asarray(v)
+        Q0 = np.linalg.qr(np.random.default_rng(3).normal(size=(model.n_params, 10)))[0]
+        jobs += [dict(name="jax_hvp", warmup=lambda: jhvp(thj, vj).block_until_ready(),
+                      run=lambda: jhvp(thj, vj).block_until_ready()),
+                 dict(name="jax_lanczos20",
+                      warmup=lambda: jhvp(thj, vj).block_until_ready(),
+                      run=lambda: [jhvp(thj, vj).block_until_ready() for _ in range(20)]),
+                 dict(name="jax_spectrum",
+                      warmup=lambda: _peers.jax_linearize_tangent(sizes, "tanh", X, y, theta,
+                                                                  Q0, 0.1, 1),
+                      run=lambda: _peers.jax_linearize_tangent(sizes, "tanh", X, y, theta, Q0,
+                                                               0.1, n_steps))]
+    times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
+    best = {k: (min(r["wall"]) if not isinstance(r, Exception) else None)
+            for k, r in times.items()}
+    row = dict(kind="tangent", net="784-64-10", N=N, threads=args.worker,
+               peak_gflops=peak / 1e9, load=os.getloadavg()[0], steps=n_steps,
+               hvp_flops=hvp_flops, seconds=best,
+               sharpness_hvps=20)
+    print(json.dumps(row), flush=True)
+
+
+def parent(args):
+    rows = [("784-64-10", 10_000, 6), ("784-64-10", 10_000, 48), ("784-256-256-10", 10_000, 6)]
+    if args.quick:
+        rows = [("784-64-10", 10_000, 6), ("784-256-256-10", 10_000, 6)]
+    if args.full:
+        rows += [("784-64-10", 60_000, 6), ("784-64-10", 60_000, 48),
+                 ("784-256-256-10", 60_000, 6), ("784-256-256-10", 10_000, 48)]
+    spec = ";".join(f"{n},{N},{K}" for n, N, K in rows)
+    results = []
+    print(f"netchaos benchmark mnist: full-batch GD ensembles, tanh, float64; host load "
+          f"{os.getloadavg()[0]:.2f}")
+    for t in args.threads:
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(t), "--rows", spec,
+               "--steps", str(args.steps), "--repeats", str(args.repeats)]
+        if args.mnist:
+            cmd += ["--mnist", args.mnist]
+        if not args.no_tangent:
+            cmd += ["--tangent"]
+        env = dict(os.environ, NETCHAOS_BENCH_THREADS=str(t))
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stderr[-3000:])
+            raise SystemExit(f"worker with {t} threads failed")
+        for line in out.stdout.splitlines():
+            if line.startswith("{"):
+                results.append(json.loads(line))
+    print()
+    print(f"{'network':<16}{'N':>7}{'K':>4}{'thr':>4}  {'peak GF/s':>9}  "
+          f"{'netchaos traj-st/s (GF/s, %peak)':>34}  {'JAX traj-st/s (GF/s, %peak)':>30}"
+          f"  {'vs JAX':>7}  load")
+    for r in results:
+        if r["kind"] != "train":
+            continue
+        nc_, jx = r.get("netchaos"), r.get("jax_vmap_jit")
+        pk = r["peak_gflops"]
+
+        def cell(d):
+            if not d:
+                return "n/a"
+            return (f"{d['traj_steps_per_s']:8.2f} ({d['gflops']:5.1f}, "
+                    f"{100 * d['gflops'] / pk:4.0f} %)")
+        ratio = f"{nc_['traj_steps_per_s'] / jx['traj_steps_per_s']:6.2f}x" if nc_ and jx \
+            else "   n/a"
+        print(f"{r['net']:<16}{r['N']:>7}{r['K']:>4}{r['threads']:>4}  {pk:9.1f}  "
+              f"{cell(nc_):>34}  {cell(jx):>30}  {ratio:>7}  {r['load']:.2f}")
+    for r in results:
+        if r["kind"] != "tangent":
+            continue
+        s = r["seconds"]
+        pk = r["peak_gflops"]
+        print(f"\ntangent, 784-64-10, N = {r['N']}, {r['threads']} thread(s), peak "
+              f"{pk:.1f} GF/s, load {r['load']:.2f}")
+
+        def frac(sec, n_hvp):
+            return 100 * n_hvp * r["hvp_flops"] / sec / 1e9 / pk
+
+        pairs = [("HVP (one direction)", "netchaos_hvp", "jax_hvp", 1),
+                 ("Lanczos, 20 HVPs", "netchaos_sharpness", "jax_lanczos20", 20),
+                 (f"spectrum k=10, {r['steps']} step(s)", "netchaos_spectrum", "jax_spectrum",
+                  10 * r["steps"])]
+        for label, a, b, n in pairs:
+            ta, tb = s.get(a), s.get(b)
+            line = f"  {label:<28} netchaos {1e3 * ta:9.1f} ms ({frac(ta, n):4.0f} % peak)"
+            if tb:
+                line += (f"   JAX {1e3 * tb:9.1f} ms ({frac(tb, n):4.0f} % peak)   "
+                         f"netchaos {tb / ta:5.2f}x")
+            print(line)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--full", action="store_true")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--mnist", default=None)
+    p.add_argument("--json", default=None)
+    p.add_argument("--no-tangent", action="store_true")
+    p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--rows", default="", help=argparse.SUPPRESS)
+    p.add_argument("--tangent", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.steps is None:
+        args.steps = 1 if args.quick else 3
+    if args.worker is not None:
+        args.rows = [(n, int(N), int(K)) for n, N, K in
+                     (r.split(",") for r in args.rows.split(";") if r)]
+        worker(args)
+        return
+    args.threads = [int(t) for t in args.threads.split(",")]
+    parent(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,563 @@
+"""Loss and gradient of one wide network with matrix products, parallel over fixed sample groups.
+
+The lane kernels (:mod:`netchaos.core.mlp`) hold many trajectories side by side and
+win where the networks are small. When the layers are wide (MNIST-sized: 784 inputs,
+tens to hundreds of hidden units) a trajectory's pass over the data is a sequence of
+matrix products, and the machine's GEMM (the BLAS that NumPy's ``dot`` calls inside
+Numba kernels) is faster than any lane loop. These kernels process one parameter
+vector at a time, in its own contiguous layout (``W_k`` row-major ``(sizes[k],
+sizes[k+1])`` from ``w_off[k]``, as :class:`netchaos.MLP` stores it):
+
+* samples are cut into chunks of :data:`CHUNK` rows; per chunk and layer the forward
+  pass is ``Z = A_prev @ W`` plus the bias, the backward pass
+  ``G_W += A_prev^T @ D``, ``G_b += sum_s D_s`` and ``D_prev = (D @ W^T) * f'(A_prev)``;
+* the chunks are split into :data:`GROUPS` contiguous groups of samples whose partial
+  losses and gradients are computed in parallel and then added in group order.
+
+The split depends only on the number of samples: neither the number of threads nor
+the other trajectories of an ensemble change a trajectory's bits. The callers run
+these kernels with BLAS limited to one thread (a product is then always summed in the
+same order) and never from inside another parallel loop.
+
+Every cached function that calls a parallel kernel is compiled ``parallel=True`` itself
+(it has no parallel loop of its own): a serial cached caller of a parallel cached
+function can crash when it is loaded back from Numba's cache.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .elementwise import ACT_LINEAR, LOSS_CROSS_ENTROPY, activate_seg, d2act, dact, exp_seg
+from .mlp import flush_every
+
+#: samples per matrix product
+CHUNK = 256
+#: sample groups computed in parallel and added in order (fixed: bits never depend on threads)
+GROUPS = 4
+
+
+@njit(cache=True, error_model="numpy")
+def group_rows(nb, s):
+    """Sample range ``[m0, m1)`` of group ``s``: whole chunks, groups as even as possible."""
+    n_chunks = -(-nb // CHUNK)
+    c0 = (n_chunks * s) // GROUPS
+    c1 = (n_chunks * (s + 1)) // GROUPS
+    return min(c0 * CHUNK, nb), min(c1 * CHUNK, nb)
+
+
+@njit(cache=True, error_model="numpy")
+def _head(loss_code, Z, D, ns, n_out, yi, yf, rows, scale, want_acc, stats, sh, tf, ti, fl):
+    """Loss terms of ``ns`` samples (logits ``Z`` flat (ns, n_out)) and their output deltas ``D``.
+
+    ``stats`` = (loss sum, running product of softmax denominators, correct count,
+    samples since the last logarithm). Cross-entropy multiplies the denominators
+    and takes one logarithm every ``fl`` samples (as the lane kernels do).
+    """
+    if loss_code == LOSS_CROSS_ENTROPY:
+        for s in range(ns):
+            o = s * n_out
+            mx = Z[o]
+            for k in range(1, n_out):
+                v = Z[o + k]
+                mx = v if v > mx else mx
+            for k in range(n_out):
+                sh[o + k] = Z[o + k] - mx
+            y = yi[rows[s]]
+            stats[0] += mx - Z[o + y]
+            if want_acc:
+                hit = 1.0
+                zy = Z[o + y]
+                for k in range(n_out):
+                    if k < y and not zy > Z[o + k]:
+                        hit = 0.0
+                    elif k > y and not zy >= Z[o + k]:
+                        hit = 0.0
+                stats[2] += hit
+        exp_seg(sh, 0, D, 0, ns * n_out, tf, ti)
+        for s in range(ns):
+            o = s * n_out
+            den = 0.0
+            for k in range(n_out):
+                den += D[o + k]
+            stats[1] *= den
+            stats[3] += 1.0
+            if stats[3] >= fl:
+                stats[0] += math.log(stats[1])
+                stats[1] = 1.0
+                stats[3] = 0.0
+            f = scale / den
+            for k in range(n_out):
+                D[o + k] *= f
+            D[o + yi[rows[s]]] -= scale
+    else:
+        for s in range(ns):
+            o = s * n_out
+            n = rows[s]
+            for k in range(n_out):
+                r = Z[o + k] - yf[n, k]
+                stats[0] += r * r
+                D[o + k] = (2.0 * scale) * r
+
+
+@njit(cache=True, error_model="numpy")
+def _largest(sizes):
+    """(widest layer including the input, most weights in one layer)."""
+    wmax = sizes[0]
+    pmax = 0
+    for k in range(sizes.shape[0] - 1):
+        wmax = max(wmax, sizes[k + 1])
+        pmax = max(pmax, sizes[k] * sizes[k + 1])
+    return wmax, pmax
+
+
+@njit(cache=True, error_model="numpy")
+def _load_chunk(X, idx, full, c0, ns, rows, Xc):
+    """Rows ``c0 .. c0+ns-1`` of the batch: the sample indices and the matrix of inputs."""
+    for s in range(ns):
+        rows[s] = c0 + s if full else idx[c0 + s]
+    if full:
+        return X[c0:c0 + ns]
+    for s in range(ns):
+        for i in range(X.shape[1]):
+            Xc[s, i] = X[rows[s], i]
+    return Xc[:ns]
+
+
+@njit(cache=True, error_model="numpy")
+def _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2):
+    """Activations of a chunk: layer ``k`` as (ns, sizes[k+1]) from ``A[CHUNK * ro[k]]``."""
+    nl = sizes.shape[0] - 1
+    prev = xc
+    for k in range(nl):
+        nin = sizes[k]
+        nout = sizes[k + 1]
+        W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
+        ao = CHUNK * ro[k]
+        Z = A[ao:ao + ns * nout].reshape(ns, nout)
+        np.dot(prev, W, Z)
+        bo = b_off[k]
+        for s in range(ns):
+            for j in range(nout):
+                Z[s, j] += th[bo + j]
+        if k < nl - 1 and act != ACT_LINEAR:
+            activate_seg(act, A, ao, ns * nout, tf, ti, s2)
+        prev = Z
+
+
+@njit(cache=True, error_model="numpy")
+def _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T, g):
+    """Add the chunk's gradient to ``g``; ``D`` holds the output deltas on entry and the
+    deltas of every layer on exit, ``WD`` the back-propagated ``D_k W_k^T`` before the
+    activation's derivative (when it has room)."""
+    nl = sizes.shape[0] - 1
+    keep = WD.shape[0] > 0
+    for k in range(nl - 1, -1, -1):
+        nin = sizes[k]
+        nout = sizes[k + 1]
+        do = CHUNK * ro[k]
+        Dk = D[do:do + ns * nout].reshape(ns, nout)
+        bo = b_off[k]
+        for s in range(ns):
+            for j in range(nout):
+                g[bo + j] += Dk[s, j]
+        po = CHUNK * ro[k - 1] if k > 0 else 0
+        pa = xc if k == 0 else A[po:po + ns * nin].reshape(ns, nin)
+        Tk = T[:nin * nout].reshape(nin, nout)
+        np.dot(pa.T, Dk, Tk)
+        wo = w_off[k]
+        for e in range(nin * nout):
+            g[wo + e] += T[e]
+        if k > 0:
+            W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
+            Dp = D[po:po + ns * nin].reshape(ns, nin)
+            np.dot(Dk, W.T, Dp)
+            if keep:
+                for e in range(ns * nin):
+                    WD[po + e] = D[po + e]
+            for e in range(ns * nin):
+                D[po + e] *= dact(act, A[po + e])
+
+
+@njit(cache=True, error_model="numpy")
+def _base_chunk(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, full, c0, ns,
+                rows, Xc, A, D, scale, want_acc, stats, tf, ti, s2):
+    """Load a chunk, run the forward pass and the loss head; returns the chunk's inputs."""
+    nl = sizes.shape[0] - 1
+    n_out = sizes[nl]
+    oo = CHUNK * ro[nl - 1]
+    xc = _load_chunk(X, idx, full, c0, ns, rows, Xc)
+    _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2)
+    _head(loss_code, A[oo:oo + ns * n_out], D[oo:oo + ns * n_out], ns, n_out, yi, yf, rows,
+          scale, want_acc, stats, s2, tf, ti, flush_every(n_out))
+    return xc
+
+
+@njit(cache=True, error_model="numpy")
+def group_pass(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, m0, m1, scale,
+               want_grad, want_acc, g, stats):
+    """Add the loss terms and the gradient of samples ``m0 .. m1-1`` to ``stats`` and ``g``.
+
+    Parameters
+    ----------
+    th : ndarray of shape (n_params,)
+    X : ndarray of shape (n_samples, n_in), C-contiguous
+    idx : int64 ndarray of shape (n_batch,)
+        Rows of ``X`` in batch order; empty for all samples in order.
+    g : ndarray of shape (n_params,)
+        Gradient accumulator (left alone unless ``want_grad``).
+    stats : ndarray of shape (4,)
+        See :func:`_head`; start from (0, 1, 0, 0).
+    """
+    nl = sizes.shape[0] - 1
+    n_rows = ro[nl]
+    wmax, pmax = _largest(sizes)
+    A = np.empty(CHUNK * n_rows)
+    D = np.empty(CHUNK * n_rows)
+    tf = np.empty(CHUNK * wmax)
+    ti = tf.view(np.int64)
+    s2 = np.empty(CHUNK * wmax)
+    T = np.empty(pmax if want_grad else 0)
+    full = idx.shape[0] == 0
+    Xc = np.empty((0 if full else CHUNK, sizes[0]))
+    rows = np.empty(CHUNK, dtype=np.int64)
+    no_wd = np.empty(0)
+    c0 = m0
+    while c0 < m1:
+        ns = min(CHUNK, m1 - c0)
+        xc = _base_chunk(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, full, c0,
+                         ns, rows, Xc, A, D, scale, want_acc, stats, tf, ti, s2)
+        if want_grad:
+            _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, no_wd, T, g)
+        c0 += ns
+    _flush(stats)
+
+
+@njit(cache=True, error_model="numpy")
+def _flush(stats):
+    """Take the pending logarithm of the softmax denominators."""
+    if stats[3] > 0.0:
+        stats[0] += math.log(stats[1])
+        stats[1] = 1.0
+        stats[3] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _combine(th, parts, stats, l2, wmask, scale, want_grad, g):
+    """Add the groups' partial gradients in order, then the L2 term; returns (loss, correct)."""
+    P = th.shape[0]
+    loss = 0.0
+    correct = 0.0
+    for s in range(GROUPS):
+        loss += stats[s, 0]
+        correct += stats[s, 2]
+    loss *= scale
+    if want_grad:
+        for p in range(P):
+            v = parts[0, p]
+            for s in range(1, GROUPS):
+                v += parts[s, p]
+            g[p] = v
+    if l2 != 0.0:
+        for p in range(P):
+            if wmask[p]:
+                w = th[p]
+                loss += 0.5 * l2 * w * w
+                if want_grad:
+                    g[p] += l2 * w
+    return loss, correct
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def loss_grad_wide(th, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                   X, yi, yf, idx, want_grad, want_acc, g, res):
+    """Loss, accuracy and (optionally) gradient of one parameter vector.
+
+    Parameters
+    ----------
+    th : ndarray of shape (n_params,)
+    X, yi, yf, idx : as :func:`netchaos.core.mlp.loss_grad_lanes`
+    g : ndarray of shape (n_params,)
+        Overwritten with the gradient when ``want_grad``.
+    res : ndarray of shape (2,)
+        Receives the loss and the accuracy (NaN for MSE).
+
+    Notes
+    -----
+    Each of the :data:`GROUPS` sample groups (see :func:`group_rows`) accumulates its
+    own partial loss and gradient; they are added in group order, then the L2
+    penalty. The cross-entropy of a sample is ``max z - z_y + log sum exp(z - max z)``.
+    """
+    P = th.shape[0]
+    nl = sizes.shape[0] - 1
+    n_out = sizes[nl]
+    full = idx.shape[0] == 0
+    nb = X.shape[0] if full else idx.shape[0]
+    scale = 1.0 / nb if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (nb * n_out)
+    parts = np.zeros((GROUPS, P if want_grad else 0))
+    stats = np.zeros((GROUPS, 4))
+    for s in prange(GROUPS):
+        stats[s, 1] = 1.0
+        m0, m1 = group_rows(nb, s)
+        group_pass(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, m0, m1, scale,
+                   want_grad, want_acc, parts[s], stats[s])
+    loss, correct = _combine(th, parts, stats, l2, wmask, scale, want_grad, g)
+    res[0] = loss
+    res[1] = correct / nb if loss_code == LOSS_CROSS_ENTROPY else np.nan
+
+
+@njit(cache=True, error_model="numpy", parallel=True)  # calls a parallel kernel
+def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                      X, yi, yf, idx, want_grad, want_acc, G, loss, acc):
+    """:func:`loss_grad_wide` for every column (lane) of a block ``theta`` (n_params, n_lanes).
+
+    Same outputs as :func:`netchaos.core.mlp.loss_grad_lanes`; lanes are taken one at a
+    time (a lane's bits never depend on the others).
+    """
+    P = theta.shape[0]
+    L = theta.shape[1]
+    th = np.empty(P)
+    g = np.empty(P)
+    res = np.empty(2)
+    for q in range(L):
+        for p in range(P):
+            th[p] = theta[p, q]
+        loss_grad_wide(th, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+                       X, yi, yf, idx, want_grad, want_acc, g, res)
+        loss[q] = res[0]
+        acc[q] = res[1]
+        if want_grad:
+            for p in range(P):
+                G[p, q] = g[p]
+
+
+# ----------------------------------------------------------------------------------------
+# Hessian-vector products (Pearlmutter's R-operator, as netchaos.core.tangent) of J
+# directions at once. R-quantities of a layer are (ns, units, J) ("direction-minor", the
+# layout of the columns of V); products with a layer's own weights take them as
+# (ns * J, units) ("direction-major").
+# ----------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def _to_major(src, so, ns, n, J, dst):
+    """``dst (ns, J, n) = src[so:] (ns, n, J)`` transposed per sample."""
+    for s in range(ns):
+        for i in range(n):
+            o = so + (s * n + i) * J
+            for j in range(J):
+                dst[(s * J + j) * n + i] = src[o + j]
+
+
+@njit(cache=True, error_model="numpy")
+def _add_minor(src, ns, n, J, dst, do):
+    """``dst[do:] (ns, n, J) += src (ns, J, n)`` transposed per sample."""
+    for s in range(ns):
+        for j in range(J):
+            o = (s * J + j) * n
+            for i in range(n):
+                dst[do + (s * n + i) * J + j] += src[o + i]
+
+
+@njit(cache=True, error_model="numpy")
+def hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1, scale,
+              g, out, stats):
+    """Add ``H V`` (without the L2 term) and the gradient of samples ``m0 .. m1-1``.
+
+    Parameters
+    ----------
+    th : ndarray of shape (n_params,)
+    V : ndarray of shape (n_params, J), C-contiguous
+    VT : ndarray of shape (n_weights * J,)
+        The weights' rows of ``V`` with the two weight axes swapped: layer ``k`` as
+        (sizes[k+1], sizes[k], J) from ``w_off[k] * J``.
+    g : ndarray of shape (n_params,)
+        Gradient accumulator: the same operations as :func:`group_pass`.
+    out : ndarray of shape (n_params * J,)
+        Accumulator of ``H V`` (flat, layout of ``V``).
+    """
+    nl = sizes.shape[0] - 1
+    n_out = sizes[nl]
+    n_rows = ro[nl]
+    J = V.shape[1]
+    v = V.reshape(V.shape[0] * J)
+    wmax, pmax = _largest(sizes)
+    A = np.empty(CHUNK * n_rows)
+    D = np.empty(CHUNK * n_rows)
+    WD = np.empty(CHUNK * n_rows)
+    tf = np.empty(CHUNK * wmax)
+    ti = tf.view(np.int64)
+    s2 = np.empty(CHUNK * wmax)
+    T = np.empty(pmax * J)
+    RZ = np.empty(CHUNK * n_rows * J)
+    RA = np.empty(CHUNK * n_rows * J)
+    RD = np.empty(CHUNK * n_rows * J)
+    M1 = np.empty(CHUNK * wmax * J)
+    M2 = np.empty(CHUNK * wmax * J)
+    Q1 = np.empty(CHUNK * wmax * J)
+    Xc = np.empty((0, sizes[0]))
+    rows = np.empty(CHUNK, dtype=np.int64)
+    no_idx = np.empty(0, dtype=np.int64)
+    oo = CHUNK * ro[nl - 1]
+    c0 = m0
+    while c0 < m1:
+        ns = min(CHUNK, m1 - c0)
+        # base pass, exactly as group_pass
+        xc = _base_chunk(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, no_idx, True,
+                         c0, ns, rows, Xc, A, D, scale, False, stats, tf, ti, s2)
+        if loss_code == LOSS_CROSS_ENTROPY:   # softmax probabilities, before backprop
+            for s in range(ns):
+                for c in range(n_out):
+                    e = oo + s * n_out + c
+                    WD[e] = D[e] / scale + (1.0 if c == yi[rows[s]] else 0.0)
+        _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T[:pmax], g)
+        # R forward: Rz_k = Ra_{k-1} W_k + a_{k-1} V_W + V_b, Ra_k = f'(a_k) Rz_k
+        for k in range(nl):
+            nin = sizes[k]
+            nout = sizes[k + 1]
+            zo = CHUNK * ro[k] * J
+            Rz = RZ[zo:zo + ns * nout * J].reshape(ns, nout * J)
+            pa = xc if k == 0 else A[CHUNK * ro[k - 1]:CHUNK * ro[k - 1] + ns * nin].reshape(ns, nin)
+            VW = v[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nin, nout * J)
+            np.dot(pa, VW, Rz)
+            bo = b_off[k] * J
+            for s in range(ns):
+                for e in range(nout * J):
+                    RZ[zo + s * nout * J + e] += v[bo + e]
+            if k > 0:
+                W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
+                _to_major(RA, CHUNK * ro[k - 1] * J, ns, nin, J, M1)
+                np.dot(M1[:ns * J * nin].reshape(ns * J, nin), W,
+                       M2[:ns * J * nout].reshape(ns * J, nout))
+                _add_minor(M2, ns, nout, J, RZ, zo)
+            if k < nl - 1:
+                ao = CHUNK * ro[k]
+                for s in range(ns):
+                    for i in range(nout):
+                        da = dact(act, A[ao + s * nout + i])
+                        o = zo + (s * nout + i) * J
+                        for j in range(J):
+                            RA[o + j] = da * RZ[o + j]
+        # R output deltas
+        zo = CHUNK * ro[nl - 1] * J
+        for s in range(ns):
+            so = zo + s * n_out * J
+            if loss_code != LOSS_CROSS_ENTROPY:
+                for e in range(n_out * J):
+                    RD[so + e] = (2.0 * scale) * RZ[so + e]
+            else:   # s p (Rz - <p, Rz>)
+                for j in range(J):
+                    m = 0.0
+                    for c in range(n_out):
+                        m += WD[oo + s * n_out + c] * RZ[so + c * J + j]
+                    for c in range(n_out):
+                        p = WD[oo + s * n_out + c]
+                        RD[so + c * J + j] = scale * p * (RZ[so + c * J + j] - m)
+        # R backward
+        for k in range(nl - 1, -1, -1):
+            nin = sizes[k]
+            nout = sizes[k + 1]
+            do = CHUNK * ro[k] * J
+            Rd = RD[do:do + ns * nout * J].reshape(ns, nout * J)
+            bo = b_off[k] * J
+            for s in range(ns):
+                for e in range(nout * J):
+                    out[bo + e] += RD[do + s * nout * J + e]
+            po = CHUNK * ro[k - 1] if k > 0 else 0
+            pa = xc if k == 0 else A[po:po + ns * nin].reshape(ns, nin)
+            Tk = T[:nin * nout * J].reshape(nin, nout * J)
+            np.dot(pa.T, Rd, Tk)
+            wo = w_off[k] * J
+            for e in range(nin * nout * J):
+                out[wo + e] += T[e]
+            if k > 0:
+                dk = CHUNK * ro[k]
+                Dk = D[dk:dk + ns * nout].reshape(ns, nout)
+                # Ra_{k-1}^T delta_k: (nin*J, nout), added as (nin, nout, J)
+                Ra = RA[po * J:(po + ns * nin) * J].reshape(ns, nin * J)
+                T2 = T[:nin * J * nout].reshape(nin * J, nout)
+                np.dot(Ra.T, Dk, T2)
+                for i in range(nin):
+                    for j in range(J):
+                        r = (i * J + j) * nout
+                        for c in range(nout):
+                            out[wo + (i * nout + c) * J + j] += T[r + c]
+                # R delta_{k-1} = f'(a) (delta_k V_W^T + Rdelta_k W^T) + f''(a) Rz (W delta)
+                VTk = VT[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nout, nin * J)
+                np.dot(Dk, VTk, Q1[:ns * nin * J].reshape(ns, nin * J))
+                W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
+                _to_major(RD, do, ns, nout, J, M1)
+                np.dot(M1[:ns * J * nout].reshape(ns * J, nout), W.T,
+                       M2[:ns * J * nin].reshape(ns * J, nin))
+                _add_minor(M2, ns, nin, J, Q1, 0)
+                zp = po * J
+                for s in range(ns):
+                    for i in range(nin):
+                        a = A[po + s * nin + i]
+                        da = dact(act, a)
+                        dd = d2act(act, a, da) * WD[po + s * nin + i]
+                        o = (s * nin + i) * J
+                        for j in range(J):
+                            RD[zp + o + j] = da * Q1[o + j] + dd * RZ[zp + o + j]
+        c0 += ns
+    _flush(stats)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def hvp_wide(th, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
+             X, yi, yf, lr, out, g, want_grad):
+    """``out = H V`` (``lr == 0``) or ``out = V - lr H V``, and the gradient ``g``.
+
+    Parameters
+    ----------
+    th : ndarray of shape (n_params,)
+    V, out : ndarray of shape (n_params, J), C-contiguous
+    X : ndarray of shape (n_samples, n_in), C-contiguous
+    lr : float
+    g : ndarray of shape (n_params,)
+        Receives the gradient when ``want_grad``: bitwise that of
+        :func:`loss_grad_wide`, so a tangent integration follows the trajectory of
+        :func:`netchaos.train`.
+
+    Notes
+    -----
+    The base pass of every chunk is that of :func:`group_pass`; the R-passes then differentiate
+    it in the ``J`` directions, with the products ``a_{k-1} V_W`` and ``a_{k-1}^T R delta_k``
+    of all directions in one matrix product each. Groups of samples as :func:`loss_grad_wide`.
+    """
+    P = th.shape[0]
+    J = V.shape[1]
+    nl = sizes.shape[0] - 1
+    n_out = sizes[nl]
+    nb = X.shape[0]
+    scale = 1.0 / nb if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (nb * n_out)
+    n_w = 0
+    for k in range(nl):
+        n_w = max(n_w, w_off[k] + sizes[k] * sizes[k + 1])
+    VT = np.empty(n_w * J)
+    for k in range(nl):
+        nin = sizes[k]
+        nout = sizes[k + 1]
+        for i in range(nin):
+            for c in range(nout):
+                dst = (w_off[k] + c * nin + i) * J
+                for j in range(J):
+                    VT[dst + j] = V[w_off[k] + i * nout + c, j]
+    parts = np.zeros((GROUPS, P))
+    hv = np.zeros((GROUPS, P * J))
+    stats = np.zeros((GROUPS, 4))
+    for s in prange(GROUPS):
+        stats[s, 1] = 1.0
+        m0, m1 = group_rows(nb, s)
+        hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1, scale,
+                  parts[s], hv[s], stats[s])
+    _combine(th, parts, stats, l2, wmask, scale, want_grad, g)
+    o = out.reshape(P * J)
+    v = V.reshape(P * J)
+    for e in range(P * J):
+        h = hv[0, e]
+        for s in range(1, GROUPS):
+            h += hv[s, e]
+        p = e // J
+        if l2 != 0.0 and wmask[p]:
+            h += l2 * v[e]
+        o[e] = v[e] - lr * h if lr > 0.0 else h
