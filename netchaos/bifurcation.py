@@ -26,7 +26,7 @@ from ._results import Result, fmt
 from ._validate import as_float_array, check_bool, check_int, check_positive, split_data
 from .systems import Map
 from .timeseries.laminar import dominant_period
-from .training import train
+from .training import final_states, train
 
 __all__ = ["BifurcationResult", "bifurcation_diagram", "period_doublings", "feigenbaum_ratios",
            "attractor_period"]
@@ -258,42 +258,43 @@ def _network(model, data, lrs, theta0, steps, transient, want_exp, renorm, d0, p
                              f"got {projection.shape}")
     split_data(data)
     start = np.repeat(theta0[None], n, axis=0)
-    pre = train(model, data, start, lr=lrs, steps=transient, record="final", progress=progress)
-    theta = pre.theta
-    div_at = np.where(pre.diverged_at >= 0, pre.diverged_at, -1)
+    theta, div_at = final_states(model, data, start, lrs, transient, progress=progress)
+    del start
     samples = np.full((n, steps), np.nan)
     log_growth = np.zeros(n)
     if want_exp:
         u = stream(seed_entropy(seed), 17).standard_normal(model.n_params)
-        shadow = theta + d0 * u / np.linalg.norm(u)
-        rows = np.concatenate([theta, shadow])
-        lr2 = np.concatenate([lrs, lrs])
-    else:
-        rows, lr2 = theta, lrs
+        u = d0 * u / np.linalg.norm(u)           # the shadow's offset (and its reset)
+        shadow = theta + u
     chunk = renorm if want_exp else steps
+    rec = "params" if projection is not None else "metrics"
+    live = np.nonzero(div_at < 0)[0]           # a diverged lane is NaN from here on anyway
     bar = progress_bar(progress, steps, f"attractor ({n} {name})", unit="step")
     done = 0
     try:
-        while done < steps:
+        while done < steps and live.size:
             m = min(chunk, steps - done)
-            rec = "params" if projection is not None else "metrics"
+            k = live.size
+            rows = np.concatenate([theta[live], shadow[live]]) if want_exp else theta[live]
+            lr2 = np.concatenate([lrs[live], lrs[live]]) if want_exp else lrs[live]
             res = train(model, data, rows, lr=lr2, steps=m, record=rec)
             if projection is not None:
-                samples[:, done:done + m] = res.params[:n, :m] @ projection
+                samples[live, done:done + m] = res.params[:k, :m] @ projection
             else:
-                samples[:, done:done + m] = res.loss[:n, :m]
-            new = res.diverged_at[:n] >= 0
-            div_at = np.where((div_at < 0) & new, res.diverged_at[:n] + transient + done, div_at)
-            rows = res.theta
+                samples[live, done:done + m] = res.loss[:k, :m]
+            theta[live] = res.theta[:k]
             if want_exp:
-                sep = rows[n:] - rows[:n]
+                sep = res.theta[k:] - res.theta[:k]
                 d = np.linalg.norm(sep, axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    log_growth += np.log(d / d0)
+                    log_growth[live] += np.log(d / d0)
                     sep *= (d0 / d)[:, None]
                 ok = np.isfinite(sep).all(axis=1) & (d > 0)
-                sep[~ok] = d0 * u / np.linalg.norm(u)
-                rows = np.concatenate([rows[:n], rows[:n] + sep])
+                sep[~ok] = u
+                shadow[live] = res.theta[:k] + sep
+            new = res.diverged_at[:k] >= 0
+            div_at[live[new]] = res.diverged_at[:k][new] + transient + done
+            live = live[~new]
             done += m
             if bar is not None:
                 bar.update(m)

@@ -101,6 +101,26 @@ def test_network_diagram_flags_divergence_and_finds_periods():
     assert res.diverged[1] and res.period[1] == -1 and np.isnan(res.exponent[1])
 
 
+def test_network_samples_are_the_losses_of_one_run_with_divergence():
+    # lanes diverge in the transient and on the kept steps; the live lanes are repacked,
+    # every sample and divergence step must stay those of one plain train call
+    model = nc.MLP([3, 1], loss="mse")
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 3))
+    y = (X @ [0.5, 1.0, -1.0])[:, None]
+    A = np.hstack([X, np.ones((30, 1))])
+    hmax = np.linalg.eigvalsh(2.0 / 30 * A.T @ A).max()
+    lrs = np.linspace(0.5, 2.6, 40) / hmax
+    res = nc.bifurcation_diagram(model, (X, y), lrs, theta0=np.zeros(4), steps=400,
+                                 transient=2000)
+    one = nc.train(model, (X, y), np.zeros((40, 4)), lr=lrs, steps=2400)
+    assert (one.diverged_at < 2000).sum() >= 3 and ((one.diverged_at >= 2000)).sum() >= 1
+    np.testing.assert_array_equal(res.diverged_at, one.diverged_at)
+    live = one.diverged_at < 0
+    assert np.array_equal(res.samples[live], one.loss[live, 2000:2400])
+    assert np.isnan(res.samples[~live]).all() and np.isnan(res.exponent[~live]).all()
+
+
 def test_attractor_period():
     assert attractor_period(np.tile([0.1, 0.5, 0.9], 10)) == 3
     assert attractor_period(np.tile([0.1, 0.5, 0.1, 0.9], 10)) == 4
