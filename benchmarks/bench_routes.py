@@ -6,7 +6,10 @@ Iris 4-10-3 sigmoid (weights N(0, 1), biases 0, seed 0), full-batch GD:
   the kept steps with the shadow trajectory of the exponent) in one
   ``nc.bifurcation_diagram`` call; also without the exponent;
 * map: a 256 x 256 trainability map over the two layers' learning rates x 500 steps;
-* zoom: a 128 x 128 map x 500 steps on a square 8 times narrower.
+* zoom: a 128 x 128 map x 500 steps on a square 8 times narrower;
+* early stop: a 64 x 64 map x 2,000 steps of a quadratic loss (linear model, MSE) over
+  lr in [0.5, 1.5] x 2 / h_max, where the points beyond 2 / h_max diverge, run in segments
+  of 100 steps (diverged points left out of later calls, the default) against one call.
 
 Peers measured in the same run: the same lane count at one scalar learning rate
 (``nc.train``, the scalar-rate kernel: what a per-lane rate costs), and one ``nc.train`` call
@@ -92,6 +95,21 @@ def main(argv=None):
     t, zm = _timed(lambda: nc.trainability_map(model, data, np.exp(a), np.exp(c),
                                                steps=steps_map, theta0=theta0), "zoom")
     rows["zoom"] = (t, n_zoom * n_zoom * steps_map)
+    rng = np.random.default_rng(2)
+    Xq = rng.standard_normal((50, 2))
+    yq = (Xq @ [1.0, -1.0] + 0.5)[:, None]
+    Aq = np.hstack([Xq, np.ones((50, 1))])
+    hmax = np.linalg.eigvalsh(2.0 / 50 * Aq.T @ Aq).max()
+    quad = nc.MLP([2, 1], loss="mse")
+    n_q, steps_q = (32, 1500) if q else (64, 2000)
+    qkw = dict(second="scale", steps=steps_q, theta0=np.ones(3))
+    qlr, qsc = np.linspace(0.5, 1.5, n_q) * 2 / hmax, np.linspace(0.5, 3.0, n_q)
+    nc.trainability_map(quad, (Xq, yq), qlr[:4], qsc[:2], **qkw)          # warm-up
+    t, qm = _timed(lambda: nc.trainability_map(quad, (Xq, yq), qlr, qsc, **qkw), "quadratic")
+    rows["quadratic map (segments of 100)"] = (t, n_q * n_q * steps_q)
+    t, _ = _timed(lambda: nc.trainability_map(quad, (Xq, yq), qlr, qsc, segment=steps_q, **qkw),
+                  "quadratic one call")
+    rows["peer: quadratic map, one call"] = (t, n_q * n_q * steps_q)
     with open("/proc/loadavg") as fh:
         load_after = fh.read().split()[:3]
 
@@ -108,6 +126,10 @@ def main(argv=None):
           f"{rate['diagram (no exponent)'] / rate['peer: scalar-lr kernel, same lanes']:.2f}x")
     print(f"per-lane lr vs one call per lr: "
           f"{rate['diagram (no exponent)'] / rate['peer: one train call per lr']:.1f}x")
+    print(f"early stop (quadratic map, {100 * (qm.diverged_at >= 0).mean():.0f} % diverged): "
+          f"{rows['peer: quadratic map, one call'][0] / rows['quadratic map (segments of 100)'][0]:.2f}x"
+          f" one call; Iris map and zoom: {100 * (tm.diverged_at >= 0).mean():.1f} % and "
+          f"{100 * (zm.diverged_at >= 0).mean():.1f} % diverged")
     print(f"map: {100 * tm.trained.mean():.1f} % trained, dimension {tm.dimension:.2f} "
           f"{np.round(tm.dimension_interval, 2)}; zoom: dimension {zm.dimension:.2f} "
           f"{np.round(zm.dimension_interval, 2)}; diagram max exponent "

@@ -144,6 +144,42 @@ def attractor_period(series, max_period=12, tol=None):
     return 0
 
 
+def _periods(samples, max_period, tol):
+    """:func:`attractor_period` of every row of ``samples`` (n, steps), vectorised over rows.
+
+    The candidate of :func:`attractor_period` is the period maximising the fraction of
+    matching points, so when some period holds at every point it is the smallest such
+    one, and no smaller divisor holds; the answer is therefore the smallest ``q`` that
+    holds everywhere (0 if none), which is what is computed here for whole blocks of
+    rows. (A constant row is period 1 both ways: ``ptp <= tol`` makes every step match.)
+    """
+    S = np.asarray(samples, dtype=np.float64)
+    n, T = S.shape
+    max_period = min(max_period, T - 1)
+    out = np.full(n, -1, dtype=np.int64)
+    per = max(1, 2_000_000 // max(T, 1))           # rows per block: a few MB of temporaries
+    for a in range(0, n, per):
+        x = S[a:a + per]
+        finite = np.isfinite(x).all(axis=1)
+        if tol is None:
+            with np.errstate(invalid="ignore"):
+                tl = 1e-6 * (1.0 + np.max(np.abs(x), axis=1))
+        else:
+            tl = np.full(x.shape[0], float(tol))
+        period = np.where(finite, 0, -1).astype(np.int64)
+        open_ = finite.copy()
+        for q in range(1, max_period + 1):
+            if not open_.any():
+                break
+            idx = np.nonzero(open_)[0]
+            with np.errstate(invalid="ignore"):
+                hold = (np.abs(x[idx, q:] - x[idx, :-q]) <= tl[idx, None]).all(axis=1)
+            period[idx[hold]] = q
+            open_[idx[hold]] = False
+        out[a:a + per] = period
+    return out
+
+
 def _check_values(values, name):
     v = as_float_array(values, name, ndim=1)
     if v.size == 0:
@@ -305,7 +341,7 @@ def _network(model, data, lrs, theta0, steps, transient, want_exp, renorm, d0, p
     samples[diverged] = np.nan
     exp = log_growth / steps if want_exp else np.full(n, np.nan)
     exp[diverged] = np.nan
-    period = np.array([attractor_period(s, max_period, tol) for s in samples], dtype=np.int64)
+    period = _periods(samples, max_period, tol)
     return BifurcationResult(values=lrs, name=name, samples=samples, period=period,
                              exponent=exp, diverged=diverged, diverged_at=div_at.astype(np.int64),
                              steps=steps, transient=transient)
@@ -357,7 +393,7 @@ def _family(family, values, x0, steps, transient, want_exp, projection, max_peri
         bar.close()
     diverged = div_at >= 0
     samples[diverged] = np.nan
-    period = np.array([attractor_period(s, max_period, tol) for s in samples], dtype=np.int64)
+    period = _periods(samples, max_period, tol)
     return BifurcationResult(values=values, name=name, samples=samples, period=period,
                              exponent=exp, diverged=diverged, diverged_at=div_at,
                              steps=steps, transient=transient)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import netchaos as nc
-from netchaos.bifurcation import attractor_period
+from netchaos.bifurcation import _periods, attractor_period
 
 # period-doubling points of the logistic map (literature values, e.g. Feigenbaum 1978)
 LOGISTIC_DOUBLINGS = [3.0, 3.449490, 3.544090, 3.564407, 3.568759]
@@ -126,6 +126,27 @@ def test_attractor_period():
     assert attractor_period(np.tile([0.1, 0.5, 0.1, 0.9], 10)) == 4
     assert attractor_period(np.full(20, 0.3)) == 1
     assert attractor_period([0.1, np.nan, 0.2, 0.3]) == -1
+
+
+def test_vectorised_periods_equal_attractor_period_row_by_row():
+    rng = np.random.default_rng(0)
+    T = 200
+    rows = []
+    for p in range(1, 16):                 # periods below, at and beyond max_period
+        base = np.tile(rng.uniform(size=p), T // p + 1)[:T]
+        for noise in (0.0, 1e-9, 5e-7, 2e-6, 1e-3):     # around the default tolerance
+            rows.append(base + noise * rng.standard_normal(T))
+    rows.append(np.full(T, 3.0))
+    rows.append(np.where(np.arange(T) == 5, np.nan, rng.uniform(size=T)))
+    burst = np.tile([0.1, 0.5, 0.9], 70)[:T]
+    burst[100:130] = rng.uniform(size=30)  # intermittent: laminar period 3, no period
+    rows.append(burst)
+    rows.append(np.r_[np.tile([1.0, 2.0], 50), np.tile([1.0, 2.0 + 1e-7], 50)])
+    S = np.array(rows)
+    for max_period, tol in ((12, None), (5, None), (12, 1e-3), (12, 0.0), (199, None)):
+        expected = [attractor_period(s, max_period, tol) for s in S]
+        assert _periods(S, max_period, tol).tolist() == expected
+    assert set(expected) >= {-1, 0, 1, 2, 3, 15}
 
 
 def test_window_and_errors():
