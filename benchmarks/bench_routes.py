@@ -126,7 +126,10 @@ def main(argv=None):
           f"{rate['diagram (no exponent)'] / rate['peer: scalar-lr kernel, same lanes']:.2f}x")
     print(f"per-lane lr vs one call per lr: "
           f"{rate['diagram (no exponent)'] / rate['peer: one train call per lr']:.1f}x")
-    print(f"early stop (quadratic map, {100 * (qm.diverged_at >= 0).mean():.0f} % diverged): "
+    d = qm.diverged_at.ravel()
+    run = np.where(d >= 0, np.minimum(np.maximum(-(-d // 100), 1) * 100, steps_q), steps_q)
+    print(f"early stop (quadratic map, {100 * (d >= 0).mean():.0f} % diverged, "
+          f"{100 * run.mean() / steps_q:.0f} % of the trajectory-steps run): "
           f"{rows['peer: quadratic map, one call'][0] / rows['quadratic map (segments of 100)'][0]:.2f}x"
           f" one call; Iris map and zoom: {100 * (tm.diverged_at >= 0).mean():.1f} % and "
           f"{100 * (zm.diverged_at >= 0).mean():.1f} % diverged")

@@ -233,8 +233,10 @@ def bifurcation_diagram(model, data=None, lr_values=None, *, theta0=None, x0=Non
 
     Notes
     -----
-    Network: the ``n`` learning rates are the lanes of one :func:`netchaos.train` ensemble
-    (a learning rate per trajectory), so each trajectory is bitwise the single-rate run. The
+    Network: the ``n`` learning rates are the lanes of :func:`netchaos.train` ensembles
+    (a learning rate per trajectory), so each trajectory is bitwise the single-rate run; a
+    learning rate whose trajectory diverged is left out of the later calls (its samples
+    are NaN), which changes no other bit (:func:`netchaos.training.final_states`). The
     exponent follows Benettin's two-trajectory method [2]_: a shadow lane starts at distance
     ``d0`` along a fixed random direction and is pulled back to distance ``d0`` along the
     current separation every ``renorm`` steps; the mean of ``ln(d / d0)`` per step is the

@@ -247,9 +247,11 @@ def trainability_map(model, data, lr_grid, second_grid, second="lr_out", steps=5
     rates, ``"lr_out"``: the first layer's weights and bias take ``lr``, the rest ``second``),
     recording only the final state, so memory stays at a few copies of the parameters; every
     ``segment`` steps the points still finite are repacked, so a diverged point costs
-    nothing after its divergence. The
-    loss of an unstable point may stay finite (bounded activations) and still not train,
-    hence the loss criterion beside divergence, as in Sohl-Dickstein [1]_. For a quadratic
+    nothing after the segment of its divergence. A converged point is not stopped early:
+    its final loss is reported. The loss of an unstable point may stay finite (bounded
+    activations) and still not train, hence the loss criterion beside divergence, as in
+    Sohl-Dickstein [1]_ (a sigmoid network with cross-entropy hardly ever diverges, so there
+    the early stop saves nothing). For a quadratic
     loss the GD map is linear and a point trains exactly when ``lr < 2 / h_max``.
 
     Examples

@@ -88,13 +88,18 @@ def test_quadratic_loss_exponent_is_exact():
     np.testing.assert_allclose(res.exponent, expected, atol=2e-3)
 
 
-def test_network_diagram_flags_divergence_and_finds_periods():
+def _linear_mse():
+    """A linear model with MSE (a linear GD map) and its largest curvature h_max."""
     model = nc.MLP([3, 1], loss="mse")
     rng = np.random.default_rng(1)
     X = rng.standard_normal((30, 3))
     y = (X @ [0.5, 1.0, -1.0])[:, None]
     A = np.hstack([X, np.ones((30, 1))])
-    hmax = np.linalg.eigvalsh(2.0 / 30 * A.T @ A).max()
+    return model, X, y, np.linalg.eigvalsh(2.0 / 30 * A.T @ A).max()
+
+
+def test_network_diagram_flags_divergence_and_finds_periods():
+    model, X, y, hmax = _linear_mse()
     res = nc.bifurcation_diagram(model, (X, y), [0.5 / hmax, 3.0 / hmax], theta0=np.zeros(4),
                                  steps=50, transient=2000)
     assert res.period[0] == 1 and not res.diverged[0]
@@ -104,12 +109,7 @@ def test_network_diagram_flags_divergence_and_finds_periods():
 def test_network_samples_are_the_losses_of_one_run_with_divergence():
     # lanes diverge in the transient and on the kept steps; the live lanes are repacked,
     # every sample and divergence step must stay those of one plain train call
-    model = nc.MLP([3, 1], loss="mse")
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((30, 3))
-    y = (X @ [0.5, 1.0, -1.0])[:, None]
-    A = np.hstack([X, np.ones((30, 1))])
-    hmax = np.linalg.eigvalsh(2.0 / 30 * A.T @ A).max()
+    model, X, y, hmax = _linear_mse()
     lrs = np.linspace(0.5, 2.6, 40) / hmax
     res = nc.bifurcation_diagram(model, (X, y), lrs, theta0=np.zeros(4), steps=400,
                                  transient=2000)
