@@ -6,7 +6,11 @@ Iris 4-10-3 sigmoid (weights N(0, 1), biases 0, seed 0), full-batch GD:
   the kept steps with the shadow trajectory of the exponent) in one
   ``nc.bifurcation_diagram`` call; also without the exponent;
 * map: a 256 x 256 trainability map over the two layers' learning rates x 500 steps;
-* zoom: a 128 x 128 map x 500 steps on a square 8 times narrower.
+* zoom: a 128 x 128 map x 500 steps on a square 8 times narrower;
+* early stop: a 48 x 48 map x 500 steps of Iris 4-10-3 tanh with MSE on one-hot targets over
+  the two layers' learning rates in [0.01, 10], where about half of the points diverge, run
+  in segments of 100 steps (diverged points left out of later calls, the default) against
+  one call.
 
 Peers measured in the same run: the same lane count at one scalar learning rate
 (``nc.train``, the scalar-rate kernel: what a per-lane rate costs), and one ``nc.train`` call
@@ -33,6 +37,7 @@ import numpy as np  # noqa: E402
 import netchaos as nc  # noqa: E402
 
 GOALS = {"diagram": 10.0, "map": 120.0, "zoom": 15.0}
+SEGMENT = 100        # steps per call of the early-stop row (the default of trainability_map)
 
 
 def _timed(f, label=None):
@@ -92,6 +97,20 @@ def main(argv=None):
     t, zm = _timed(lambda: nc.trainability_map(model, data, np.exp(a), np.exp(c),
                                                steps=steps_map, theta0=theta0), "zoom")
     rows["zoom"] = (t, n_zoom * n_zoom * steps_map)
+    # early stop: a map where many points diverge (tanh network, MSE on one-hot targets)
+    Xq, yq = data.train
+    Yq = np.eye(3)[yq]
+    mse = nc.MLP([4, 10, 3], activation="tanh", loss="mse")
+    n_q, steps_q = (16, 200) if q else (48, 500)
+    gq = np.geomspace(0.01, 10, n_q)
+    qkw = dict(steps=steps_q, theta0=mse.init(seed=0))
+    nc.trainability_map(mse, (Xq, Yq), gq[:4], gq[:4], **qkw)          # warm-up
+    t, qm = _timed(lambda: nc.trainability_map(mse, (Xq, Yq), gq, gq, segment=SEGMENT, **qkw),
+                   "early stop")
+    rows["MSE map (segments of 100)"] = (t, n_q * n_q * steps_q)
+    t, _ = _timed(lambda: nc.trainability_map(mse, (Xq, Yq), gq, gq, segment=steps_q, **qkw),
+                  "early stop peer")
+    rows["peer: MSE map, one call"] = (t, n_q * n_q * steps_q)
     with open("/proc/loadavg") as fh:
         load_after = fh.read().split()[:3]
 
@@ -108,6 +127,13 @@ def main(argv=None):
           f"{rate['diagram (no exponent)'] / rate['peer: scalar-lr kernel, same lanes']:.2f}x")
     print(f"per-lane lr vs one call per lr: "
           f"{rate['diagram (no exponent)'] / rate['peer: one train call per lr']:.1f}x")
+    d = qm.diverged_at.ravel()
+    run = np.where(d >= 0, np.minimum(np.maximum(-(-d // SEGMENT), 1) * SEGMENT, steps_q), steps_q)
+    print(f"early stop (MSE map, {100 * (d >= 0).mean():.0f} % diverged, "
+          f"{100 * run.mean() / steps_q:.0f} % of the trajectory-steps run): "
+          f"{rows['peer: MSE map, one call'][0] / rows['MSE map (segments of 100)'][0]:.2f}x"
+          f" one call; Iris map and zoom: {100 * (tm.diverged_at >= 0).mean():.1f} % and "
+          f"{100 * (zm.diverged_at >= 0).mean():.1f} % diverged")
     print(f"map: {100 * tm.trained.mean():.1f} % trained, dimension {tm.dimension:.2f} "
           f"{np.round(tm.dimension_interval, 2)}; zoom: dimension {zm.dimension:.2f} "
           f"{np.round(zm.dimension_interval, 2)}; diagram max exponent "

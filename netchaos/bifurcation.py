@@ -26,7 +26,7 @@ from ._results import Result, fmt
 from ._validate import as_float_array, check_bool, check_int, check_positive, split_data
 from .systems import Map
 from .timeseries.laminar import dominant_period
-from .training import train
+from .training import final_states, train
 
 __all__ = ["BifurcationResult", "bifurcation_diagram", "period_doublings", "feigenbaum_ratios",
            "attractor_period"]
@@ -144,6 +144,42 @@ def attractor_period(series, max_period=12, tol=None):
     return 0
 
 
+def _periods(samples, max_period, tol):
+    """:func:`attractor_period` of every row of ``samples`` (n, steps), vectorised over rows.
+
+    The candidate of :func:`attractor_period` is the period maximising the fraction of
+    matching points, so when some period holds at every point it is the smallest such
+    one, and no smaller divisor holds; the answer is therefore the smallest ``q`` that
+    holds everywhere (0 if none), which is what is computed here for whole blocks of
+    rows. (A constant row is period 1 both ways: ``ptp <= tol`` makes every step match.)
+    """
+    S = np.asarray(samples, dtype=np.float64)
+    n, T = S.shape
+    max_period = min(max_period, T - 1)
+    out = np.full(n, -1, dtype=np.int64)
+    per = max(1, 2_000_000 // max(T, 1))           # rows per block: a few MB of temporaries
+    for a in range(0, n, per):
+        x = S[a:a + per]
+        finite = np.isfinite(x).all(axis=1)
+        if tol is None:
+            with np.errstate(invalid="ignore"):
+                tl = 1e-6 * (1.0 + np.max(np.abs(x), axis=1))
+        else:
+            tl = np.full(x.shape[0], float(tol))
+        period = np.where(finite, 0, -1).astype(np.int64)
+        open_ = finite.copy()
+        for q in range(1, max_period + 1):
+            if not open_.any():
+                break
+            idx = np.nonzero(open_)[0]
+            with np.errstate(invalid="ignore"):
+                hold = (np.abs(x[idx, q:] - x[idx, :-q]) <= tl[idx, None]).all(axis=1)
+            period[idx[hold]] = q
+            open_[idx[hold]] = False
+        out[a:a + per] = period
+    return out
+
+
 def _check_values(values, name):
     v = as_float_array(values, name, ndim=1)
     if v.size == 0:
@@ -197,8 +233,10 @@ def bifurcation_diagram(model, data=None, lr_values=None, *, theta0=None, x0=Non
 
     Notes
     -----
-    Network: the ``n`` learning rates are the lanes of one :func:`netchaos.train` ensemble
-    (a learning rate per trajectory), so each trajectory is bitwise the single-rate run. The
+    Network: the ``n`` learning rates are the lanes of :func:`netchaos.train` ensembles
+    (a learning rate per trajectory), so each trajectory is bitwise the single-rate run; a
+    learning rate whose trajectory diverged is left out of the later calls (its samples
+    are NaN), which changes no other bit (:func:`netchaos.training.final_states`). The
     exponent follows Benettin's two-trajectory method [2]_: a shadow lane starts at distance
     ``d0`` along a fixed random direction and is pulled back to distance ``d0`` along the
     current separation every ``renorm`` steps; the mean of ``ln(d / d0)`` per step is the
@@ -258,42 +296,43 @@ def _network(model, data, lrs, theta0, steps, transient, want_exp, renorm, d0, p
                              f"got {projection.shape}")
     split_data(data)
     start = np.repeat(theta0[None], n, axis=0)
-    pre = train(model, data, start, lr=lrs, steps=transient, record="final", progress=progress)
-    theta = pre.theta
-    div_at = np.where(pre.diverged_at >= 0, pre.diverged_at, -1)
+    theta, div_at = final_states(model, data, start, lrs, transient, progress=progress)
+    del start
     samples = np.full((n, steps), np.nan)
     log_growth = np.zeros(n)
     if want_exp:
         u = stream(seed_entropy(seed), 17).standard_normal(model.n_params)
-        shadow = theta + d0 * u / np.linalg.norm(u)
-        rows = np.concatenate([theta, shadow])
-        lr2 = np.concatenate([lrs, lrs])
-    else:
-        rows, lr2 = theta, lrs
+        u = d0 * u / np.linalg.norm(u)           # the shadow's offset (and its reset)
+        shadow = theta + u
     chunk = renorm if want_exp else steps
+    rec = "params" if projection is not None else "metrics"
+    live = np.nonzero(div_at < 0)[0]           # a diverged lane is NaN from here on anyway
     bar = progress_bar(progress, steps, f"attractor ({n} {name})", unit="step")
     done = 0
     try:
-        while done < steps:
+        while done < steps and live.size:
             m = min(chunk, steps - done)
-            rec = "params" if projection is not None else "metrics"
+            k = live.size
+            rows = np.concatenate([theta[live], shadow[live]]) if want_exp else theta[live]
+            lr2 = np.concatenate([lrs[live], lrs[live]]) if want_exp else lrs[live]
             res = train(model, data, rows, lr=lr2, steps=m, record=rec)
             if projection is not None:
-                samples[:, done:done + m] = res.params[:n, :m] @ projection
+                samples[live, done:done + m] = res.params[:k, :m] @ projection
             else:
-                samples[:, done:done + m] = res.loss[:n, :m]
-            new = res.diverged_at[:n] >= 0
-            div_at = np.where((div_at < 0) & new, res.diverged_at[:n] + transient + done, div_at)
-            rows = res.theta
+                samples[live, done:done + m] = res.loss[:k, :m]
+            theta[live] = res.theta[:k]
             if want_exp:
-                sep = rows[n:] - rows[:n]
+                sep = res.theta[k:] - res.theta[:k]
                 d = np.linalg.norm(sep, axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    log_growth += np.log(d / d0)
+                    log_growth[live] += np.log(d / d0)
                     sep *= (d0 / d)[:, None]
                 ok = np.isfinite(sep).all(axis=1) & (d > 0)
-                sep[~ok] = d0 * u / np.linalg.norm(u)
-                rows = np.concatenate([rows[:n], rows[:n] + sep])
+                sep[~ok] = u
+                shadow[live] = res.theta[:k] + sep
+            new = res.diverged_at[:k] >= 0
+            div_at[live[new]] = res.diverged_at[:k][new] + transient + done
+            live = live[~new]
             done += m
             if bar is not None:
                 bar.update(m)
@@ -304,7 +343,7 @@ def _network(model, data, lrs, theta0, steps, transient, want_exp, renorm, d0, p
     samples[diverged] = np.nan
     exp = log_growth / steps if want_exp else np.full(n, np.nan)
     exp[diverged] = np.nan
-    period = np.array([attractor_period(s, max_period, tol) for s in samples], dtype=np.int64)
+    period = _periods(samples, max_period, tol)
     return BifurcationResult(values=lrs, name=name, samples=samples, period=period,
                              exponent=exp, diverged=diverged, diverged_at=div_at.astype(np.int64),
                              steps=steps, transient=transient)
@@ -356,7 +395,7 @@ def _family(family, values, x0, steps, transient, want_exp, projection, max_peri
         bar.close()
     diverged = div_at >= 0
     samples[diverged] = np.nan
-    period = np.array([attractor_period(s, max_period, tol) for s in samples], dtype=np.int64)
+    period = _periods(samples, max_period, tol)
     return BifurcationResult(values=values, name=name, samples=samples, period=period,
                              exponent=exp, diverged=diverged, diverged_at=div_at,
                              steps=steps, transient=transient)

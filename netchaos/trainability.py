@@ -18,7 +18,7 @@ import numpy as np
 from ._fit import line_fit
 from ._results import Result, fmt
 from ._validate import as_float_array, check_choice, check_int, check_positive, split_data
-from .training import train
+from .training import final_states
 
 __all__ = ["TrainabilityMap", "trainability_map", "boundary_dimension", "zoom_grids"]
 
@@ -209,7 +209,7 @@ def _layer_of(model):
 
 
 def trainability_map(model, data, lr_grid, second_grid, second="lr_out", steps=500,
-                     theta0=None, seed=0, threshold=1.0, progress=False):
+                     theta0=None, seed=0, threshold=1.0, segment=100, progress=False):
     """Which (learning rate, second hyper-parameter) pairs train, and the dimension of the boundary.
 
     Parameters
@@ -230,6 +230,10 @@ def trainability_map(model, data, lr_grid, second_grid, second="lr_out", steps=5
     threshold : float, default 1.0
         A point trained when its final loss is below ``threshold`` times its initial loss
         (and it never became non-finite).
+    segment : int, default 100
+        Steps per kernel call: the points that diverged are left out of the following
+        calls (:func:`netchaos.training.final_states`); the map is the same bits for any
+        value.
     progress : bool, default False
 
     Returns
@@ -238,12 +242,16 @@ def trainability_map(model, data, lr_grid, second_grid, second="lr_out", steps=5
 
     Notes
     -----
-    All ``n_lr * n_second`` points are the lanes of one :func:`netchaos.train` call with a
+    All ``n_lr * n_second`` points are the lanes of :func:`netchaos.train` calls with a
     learning rate per trajectory (``"scale"``) or per trajectory and parameter (per-layer
     rates, ``"lr_out"``: the first layer's weights and bias take ``lr``, the rest ``second``),
-    recording only the final state, so memory stays at a few copies of the parameters. The
-    loss of an unstable point may stay finite (bounded activations) and still not train,
-    hence the loss criterion beside divergence, as in Sohl-Dickstein [1]_. For a quadratic
+    recording only the final state, so memory stays at a few copies of the parameters; every
+    ``segment`` steps the points still finite are repacked, so a diverged point costs
+    nothing after the segment of its divergence. A converged point is not stopped early:
+    its final loss is reported. The loss of an unstable point may stay finite (bounded
+    activations) and still not train, hence the loss criterion beside divergence, as in
+    Sohl-Dickstein [1]_ (a sigmoid network with cross-entropy hardly ever diverges, so there
+    the early stop saves nothing). For a quadratic
     loss the GD map is linear and a point trains exactly when ``lr < 2 / h_max``.
 
     Examples
@@ -263,6 +271,7 @@ def trainability_map(model, data, lr_grid, second_grid, second="lr_out", steps=5
             raise ValueError(f"{name} must hold at least one value, all > 0")
     steps = check_int(steps, "steps", minimum=1)
     threshold = check_positive(threshold, "threshold")
+    segment = check_int(segment, "segment", minimum=1)
     if kind == "lr_out" and len(model.sizes) < 3:
         raise ValueError("second='lr_out' needs a network with at least two layers")
     if theta0 is None:
@@ -281,17 +290,19 @@ def trainability_map(model, data, lr_grid, second_grid, second="lr_out", steps=5
         first = _layer_of(model) == 0
         rates = np.where(first[None], L1.reshape(K, 1), L2.reshape(K, 1))
     initial = model.loss(start, X, y)
-    res = train(model, data, start, lr=rates, steps=steps, record="final", progress=progress)
-    final = model.loss(res.theta, X, y)
+    theta, diverged_at = final_states(model, data, start, rates, steps, segment=segment,
+                                      progress=progress)
+    del start
+    final = model.loss(theta, X, y)
     with np.errstate(invalid="ignore"):
-        trained = (res.diverged_at < 0) & np.isfinite(final) & (final < threshold * initial)
+        trained = (diverged_at < 0) & np.isfinite(final) & (final < threshold * initial)
     shape = L1.shape
     trained = trained.reshape(shape)
     dim, interval, sizes, counts = boundary_dimension(trained) if trained.any() and \
         not trained.all() else (np.nan, np.array([np.nan, np.nan]), np.zeros(0, np.int64),
                                 np.zeros(0, np.int64))
     return TrainabilityMap(lr=lr, second=sec, kind=kind, trained=trained,
-                           diverged_at=res.diverged_at.reshape(shape),
+                           diverged_at=diverged_at.reshape(shape),
                            initial_loss=initial.reshape(shape), final_loss=final.reshape(shape),
                            steps=steps, threshold=threshold, dimension=dim,
                            dimension_interval=interval, box_sizes=sizes, box_counts=counts)

@@ -364,3 +364,87 @@ def _chunk_bounds(steps, n_chunks):
     return list(zip(edges[:-1], edges[1:]))
 
 
+
+
+def final_states(model, data, theta0, lr, steps, segment=100, progress=False):
+    """Final states and divergence steps of full-batch GD, stopping diverged trajectories early.
+
+    Parameters
+    ----------
+    model : MLP
+    data : Dataset or tuple
+    theta0 : ndarray of shape (K, n_params)
+    lr : float or ndarray of shape (K,) or (K, n_params)
+        As in :func:`train`.
+    steps : int
+        Number of GD steps, >= 0.
+    segment : int, default 100
+        Steps per :func:`train` call; the trajectories that diverged in a call are left out
+        of the following ones.
+    progress : bool, default False
+
+    Returns
+    -------
+    theta : ndarray of shape (K, n_params)
+        ``train(model, data, theta0, lr, steps, record="final").theta``: the state after
+        ``steps`` steps, or the last finite state of a diverged trajectory.
+    diverged_at : int ndarray of shape (K,)
+        The same as that call's ``diverged_at`` (-1 if never).
+
+    Notes
+    -----
+    Full-batch GD is a map of the state alone, and a trajectory keeps its bits whatever
+    company it keeps in a block of lanes, so running the steps in segments and repacking
+    only the trajectories still finite gives bitwise the result of one call; a trajectory
+    that diverged is frozen at its last finite state there anyway. Only the work on the
+    diverged ones is saved, which matters where much of an ensemble diverges early (a
+    quadratic loss beyond ``lr = 2 / h_max``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import netchaos as nc
+    >>> model = nc.MLP([4, 3, 3])
+    >>> start = model.init(seed=0, n=4)
+    >>> lr = np.array([0.5, 1.0, 2.0, 4.0])
+    >>> theta, div = final_states(model, nc.datasets.iris(), start, lr, 50, segment=20)
+    >>> one = nc.train(model, nc.datasets.iris(), start, lr=lr, steps=50, record="final")
+    >>> bool(np.array_equal(theta, one.theta)), div.tolist() == one.diverged_at.tolist()
+    (True, True)
+    """
+    steps = check_int(steps, "steps", minimum=0)
+    segment = check_int(segment, "segment", minimum=1)
+    progress = check_bool(progress, "progress")
+    theta, single = model._check_theta(theta0, name="theta0")
+    if single:
+        raise ValueError(f"theta0 must be an ensemble of shape (K, {model.n_params})")
+    K = theta.shape[0]
+    theta = theta.copy()
+    per_row = np.ndim(lr) > 0
+    if per_row:
+        lr = as_float_array(lr, "lr", ndim=(1, 2))
+        if lr.shape[0] != K:
+            raise ValueError(f"lr must be a number or an array of shape ({K},) or "
+                             f"({K}, {model.n_params}), got shape {lr.shape}")
+    div_at = np.full(K, -1, dtype=np.int64)
+    live = np.arange(K)
+    done = 0
+    bar = progress_bar(progress, steps, f"GD ({K} traj.)", unit="step")
+    try:
+        while True:                       # once even for steps=0: it flags non-finite rows
+            m = min(segment, steps - done)
+            res = train(model, data, theta[live], lr=lr[live] if per_row else lr, steps=m,
+                        record="final")
+            theta[live] = res.theta
+            new = res.diverged_at >= 0
+            div_at[live[new]] = res.diverged_at[new] + done
+            live = live[~new]
+            done += m
+            if bar is not None:
+                bar.update(m)
+            if done >= steps or live.size == 0:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    return theta, div_at

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import netchaos as nc
-from netchaos.bifurcation import attractor_period
+from netchaos.bifurcation import _periods, attractor_period
 
 # period-doubling points of the logistic map (literature values, e.g. Feigenbaum 1978)
 LOGISTIC_DOUBLINGS = [3.0, 3.449490, 3.544090, 3.564407, 3.568759]
@@ -88,17 +88,37 @@ def test_quadratic_loss_exponent_is_exact():
     np.testing.assert_allclose(res.exponent, expected, atol=2e-3)
 
 
-def test_network_diagram_flags_divergence_and_finds_periods():
+def _linear_mse():
+    """A linear model with MSE (a linear GD map) and its largest curvature h_max."""
     model = nc.MLP([3, 1], loss="mse")
     rng = np.random.default_rng(1)
     X = rng.standard_normal((30, 3))
     y = (X @ [0.5, 1.0, -1.0])[:, None]
     A = np.hstack([X, np.ones((30, 1))])
-    hmax = np.linalg.eigvalsh(2.0 / 30 * A.T @ A).max()
+    return model, X, y, np.linalg.eigvalsh(2.0 / 30 * A.T @ A).max()
+
+
+def test_network_diagram_flags_divergence_and_finds_periods():
+    model, X, y, hmax = _linear_mse()
     res = nc.bifurcation_diagram(model, (X, y), [0.5 / hmax, 3.0 / hmax], theta0=np.zeros(4),
                                  steps=50, transient=2000)
     assert res.period[0] == 1 and not res.diverged[0]
     assert res.diverged[1] and res.period[1] == -1 and np.isnan(res.exponent[1])
+
+
+def test_network_samples_are_the_losses_of_one_run_with_divergence():
+    # lanes diverge in the transient and on the kept steps; the live lanes are repacked,
+    # every sample and divergence step must stay those of one plain train call
+    model, X, y, hmax = _linear_mse()
+    lrs = np.linspace(0.5, 2.6, 40) / hmax
+    res = nc.bifurcation_diagram(model, (X, y), lrs, theta0=np.zeros(4), steps=400,
+                                 transient=2000)
+    one = nc.train(model, (X, y), np.zeros((40, 4)), lr=lrs, steps=2400)
+    assert (one.diverged_at < 2000).sum() >= 3 and ((one.diverged_at >= 2000)).sum() >= 1
+    np.testing.assert_array_equal(res.diverged_at, one.diverged_at)
+    live = one.diverged_at < 0
+    assert np.array_equal(res.samples[live], one.loss[live, 2000:2400])
+    assert np.isnan(res.samples[~live]).all() and np.isnan(res.exponent[~live]).all()
 
 
 def test_attractor_period():
@@ -106,6 +126,27 @@ def test_attractor_period():
     assert attractor_period(np.tile([0.1, 0.5, 0.1, 0.9], 10)) == 4
     assert attractor_period(np.full(20, 0.3)) == 1
     assert attractor_period([0.1, np.nan, 0.2, 0.3]) == -1
+
+
+def test_vectorised_periods_equal_attractor_period_row_by_row():
+    rng = np.random.default_rng(0)
+    T = 200
+    rows = []
+    for p in range(1, 16):                 # periods below, at and beyond max_period
+        base = np.tile(rng.uniform(size=p), T // p + 1)[:T]
+        for noise in (0.0, 1e-9, 5e-7, 2e-6, 1e-3):     # around the default tolerance
+            rows.append(base + noise * rng.standard_normal(T))
+    rows.append(np.full(T, 3.0))
+    rows.append(np.where(np.arange(T) == 5, np.nan, rng.uniform(size=T)))
+    burst = np.tile([0.1, 0.5, 0.9], 70)[:T]
+    burst[100:130] = rng.uniform(size=30)  # intermittent: laminar period 3, no period
+    rows.append(burst)
+    rows.append(np.r_[np.tile([1.0, 2.0], 50), np.tile([1.0, 2.0 + 1e-7], 50)])
+    S = np.array(rows)
+    for max_period, tol in ((12, None), (5, None), (12, 1e-3), (12, 0.0), (199, None)):
+        expected = [attractor_period(s, max_period, tol) for s in S]
+        assert _periods(S, max_period, tol).tolist() == expected
+    assert set(expected) >= {-1, 0, 1, 2, 3, 15}
 
 
 def test_window_and_errors():

@@ -5,6 +5,7 @@ import pytest
 
 import netchaos as nc
 from netchaos.trainability import boundary_dimension, zoom_grids
+from netchaos.training import final_states
 
 
 def _quadratic():
@@ -26,6 +27,47 @@ def test_quadratic_threshold_is_two_over_h_max_and_straight():
     np.testing.assert_array_equal(res.trained, (lr < 2 / hmax)[:, None] & np.ones(64, bool))
     assert abs(res.dimension - 1.0) < 0.05
     assert res.dimension_interval[0] <= 1.0 + 0.05 and res.dimension_interval[1] >= 0.95
+
+
+def test_segmented_map_is_bitwise_the_one_call_map():
+    # half of the quadratic grid diverges (at steps 500-1600): the segmented run leaves those
+    # points out of later calls and must report the same verdicts, steps and losses
+    data, hmax = _quadratic()
+    model = nc.MLP([2, 1], loss="mse")
+    lr, scale = np.linspace(0.5, 1.5, 12) * 2 / hmax, np.linspace(0.5, 3.0, 12)
+    kw = dict(second="scale", steps=2000, theta0=np.array([1.0, 1.0, 1.0]))
+    one = nc.trainability_map(model, data, lr, scale, segment=2000, **kw)
+    assert 0.3 < (one.diverged_at >= 0).mean() < 0.7
+    iris = dict(model=nc.MLP([4, 10, 3]), data=nc.datasets.iris(), lr_grid=np.geomspace(0.1, 100, 8),
+                second_grid=np.geomspace(0.1, 100, 8), steps=60)
+    iris_one = nc.trainability_map(**iris, segment=60)
+    for segment in (1, 37, 100):
+        for a, b in ((nc.trainability_map(model, data, lr, scale, segment=segment, **kw), one),
+                     (nc.trainability_map(**iris, segment=segment), iris_one)):
+            for f in ("trained", "diverged_at", "initial_loss", "final_loss"):
+                assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
+    with pytest.raises(ValueError, match="segment"):
+        nc.trainability_map(model, data, lr, scale, segment=0, **kw)
+
+
+def test_final_states_equal_one_train_call():
+    data, hmax = _quadratic()
+    model = nc.MLP([2, 1], loss="mse")
+    start = np.ones((6, 3)) * np.arange(1, 7)[:, None]
+    start[2, 1] = np.nan                       # flagged at step 0, as train flags it
+    lr = np.linspace(0.6, 1.4, 6) * 2 / hmax
+    one = nc.train(model, data, start, lr=lr, steps=900, record="final")
+    assert (one.diverged_at >= 0).sum() >= 3
+    for steps, segment in ((900, 50), (900, 1), (0, 10)):
+        ref = one if steps == 900 else nc.train(model, data, start, lr=lr, steps=0, record="final")
+        theta, div = final_states(model, data, start, lr, steps, segment=segment)
+        assert np.array_equal(theta, ref.theta, equal_nan=True)
+        assert np.array_equal(div, ref.diverged_at)
+    assert div[2] == 0
+    with pytest.raises(ValueError, match="theta0"):
+        final_states(model, data, start[0], lr[0], 10)
+    with pytest.raises(ValueError, match="lr"):
+        final_states(model, data, start, lr[:3], 10)
 
 
 def test_per_layer_rates_use_the_layer_of_every_parameter():
