@@ -11,7 +11,8 @@ shows the figures of the run that tested them and nothing is executed twice. Sph
 offline with warnings as errors (``-W``); the pages are MyST-NB (execution off) and numpydoc.
 
 For the site, an explorer's widget (which needs a kernel) becomes a line saying so under
-the first figure it drew; every other output is shown as executed.
+the first figure it drew; every other output is shown as executed. MathJax 2 is copied into
+the site, so its formulas show without a network too.
 """
 
 import argparse
