@@ -237,13 +237,18 @@ def bifurcation_diagram(model, data=None, lr_values=None, *, theta0=None, x0=Non
     (a learning rate per trajectory), so each trajectory is bitwise the single-rate run; a
     learning rate whose trajectory diverged is left out of the later calls (its samples
     are NaN), which changes no other bit (:func:`netchaos.training.final_states`). The
-    exponent follows Benettin's two-trajectory method [2]_: a shadow lane starts at distance
+    exponent follows Benettin's two-trajectory method [1]_: a shadow lane starts at distance
     ``d0`` along a fixed random direction and is pulled back to distance ``d0`` along the
     current separation every ``renorm`` steps; the mean of ``ln(d / d0)`` per step is the
     largest exponent of the tangent map ``I - lr H`` up to ``O(d0)`` (exact for a linear map,
     e.g. a quadratic loss). The shadow doubles the cost of the kept steps; ``exponent=False``
     skips it. Map family: orbits through ``Map.step`` and the exponent from ``Map.tangent``
     on one renormalised vector, a Python loop per value.
+
+    References
+    ----------
+    .. [1] G. Benettin, L. Galgani, J.-M. Strelcyn, "Kolmogorov entropy and numerical
+       experiments", Phys. Rev. A 14, 2338-2345 (1976).
 
     Examples
     --------
@@ -540,6 +545,11 @@ def feigenbaum_ratios(points):
     Returns
     -------
     ndarray of shape (n - 2,)
+
+    References
+    ----------
+    .. [1] M. J. Feigenbaum, "Quantitative universality for a class of nonlinear
+       transformations", J. Stat. Phys. 19, 25-52 (1978).
 
     Examples
     --------

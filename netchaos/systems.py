@@ -396,9 +396,14 @@ def tent(mu):
 
 
 def henon(a=1.4, b=0.3):
-    """The Hénon map ``(x, y) -> (1 - a x^2 + y, b x)`` [1]_.
+    """The Hénon map ``(x, y) -> (1 - a x^2 + y, b x)``.
 
-    At a = 1.4, b = 0.3 its exponents are about 0.42 and -1.62, summing to ln b.
+    At a = 1.4, b = 0.3 its exponents are about 0.42 and -1.62, summing to ln b [1]_.
+
+    References
+    ----------
+    .. [1] M. Hénon, "A two-dimensional mapping with a strange attractor", Commun. Math.
+       Phys. 50, 69-77 (1976).
 
     Examples
     --------
@@ -436,7 +441,8 @@ def linear(A):
 
 
 def orbit(m, x0, steps, transient=0):
-    """The orbit ``x_t = f^t(x_0)`` of a map for ``t = transient .. transient + steps - 1``.
+    """The orbit ``x_t = f^t(x_0)`` of a map for ``t`` from ``transient`` to
+    ``transient + steps - 1``.
 
     Parameters
     ----------

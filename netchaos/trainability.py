@@ -254,6 +254,11 @@ def trainability_map(model, data, lr_grid, second_grid, second="lr_out", steps=5
     the early stop saves nothing). For a quadratic
     loss the GD map is linear and a point trains exactly when ``lr < 2 / h_max``.
 
+    References
+    ----------
+    .. [1] J. Sohl-Dickstein, "The boundary of neural network trainability is fractal",
+       arXiv:2402.06184 (2024).
+
     Examples
     --------
     >>> import numpy as np
