@@ -509,6 +509,22 @@ def test_plot_intermittency(tmp_path):
         plots.plot_intermittency(None, x, lam, acf=np.ones(3))
 
 
+def test_plot_intermittency_zooms_with_the_period_of_the_longest_phase():
+    """Ten periods of the longest phase's own period (2 here), not of the longest period
+    found in the series (12): 30 points of the period-2 phase."""
+    r = np.random.default_rng(3)
+    x = np.concatenate([np.tile([1.0, 2.0], 100), r.uniform(0, 4, 30),
+                        5 + np.tile(np.linspace(0, 1, 12) ** 2 + 0.01 * np.arange(12), 6)])
+    lam = nc.laminar_phases(x)
+    assert lam.periods.tolist() == [2, 12] and lam.lengths[0] > lam.lengths[1]
+    fig = plots.plot_intermittency(None, x, lam)
+    zoom = fig.axes[1]
+    zt = zoom.lines[0].get_xdata().astype(int)
+    assert zt.size == 30 and np.all((zt >= 0) & (zt < 200))      # inside the period-2 phase
+    assert zoom.get_title().endswith("period 2")
+    assert "periods 2, 12" in fig.axes[0].get_legend().get_texts()[0].get_text()
+
+
 def test_plot_period_fractions(tmp_path):
     F = rng.uniform(size=(5, 12))
     fig = plots.plot_period_fractions(F, labels=list("abcde"))

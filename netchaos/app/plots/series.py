@@ -73,32 +73,41 @@ def _draw_acf(ax, k, r, lower=None, upper=None):
               borderaxespad=0.1)
 
 
-def _zoom_window(m, period, width=None):
-    """``(start, stop)`` of a window in the middle of the longest laminar phase of mask ``m``
-    (about ten periods, at least 30 points), or None without a laminar phase."""
+def _phase_table(laminar, m, period):
+    """``[start, stop)`` (n, 2) and period (n,) of the laminar phases: those of a LaminarResult,
+    or the runs of the mask ``m`` (each with ``period``, or None) for a bool array."""
+    if isinstance(laminar, LaminarResult):
+        return np.asarray(laminar.phases).reshape(-1, 2), [int(q) for q in laminar.periods]
     padded = np.concatenate(([False], m, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded)).reshape(-1, 2)
-    if not edges.size:
+    return edges, [period] * len(edges)
+
+
+def _zoom_window(phases, periods, width=None):
+    """``(start, stop, period)`` of a window in the middle of the longest laminar phase
+    (about ten of that phase's own periods, at least 30 points), or None without a phase.
+
+    ``phases`` (n, 2) holds ``[start, stop)``, ``periods`` (n,) the period of each (None:
+    unknown); the first of equally long phases is taken."""
+    if not len(phases):
         return None
-    s, e = edges[np.argmax(edges[:, 1] - edges[:, 0])]
-    if isinstance(period, str):               # several periods ("3, 10"): the longest
-        period = max(int(q) for q in period.split(","))
-    width = width or max(30, 10 * int(period or 1))
+    k = int(np.argmax(phases[:, 1] - phases[:, 0]))
+    (s, e), p = phases[k], periods[k]
+    width = width or max(30, 10 * int(p or 1))
     if e - s <= width:
-        return int(s), int(e)
+        return int(s), int(e), p
     mid = (s + e) // 2
-    return int(mid - width // 2), int(mid - width // 2 + width)
+    return int(mid - width // 2), int(mid - width // 2 + width), p
 
 
-def _draw_zoom(ax, t, x, window, period):
+def _draw_zoom(ax, t, x, window):
     """The window of the series point by point, so that the period can be counted."""
-    s, e = window
+    s, e, period = window
     ax.plot(t[s:e], x[s:e], "o-", color=LOSS, lw=0.8, ms=3)
     ax.set_xlabel("step $t$")
     ax.set_ylabel(_LOSS_LABEL)
     ax.set_title(f"zoom: steps {t[s]:g}-{t[e - 1]:g}"
-                 + (f", period{'s' if isinstance(period, str) else ''} {period}"
-                    if period is not None else ""))
+                 + (f", period {period}" if period is not None else ""))
 
 
 @_styled
@@ -354,7 +363,8 @@ def plot_intermittency(t, series, laminar, acf=None, *, period=None, title=None,
     -------
     matplotlib.figure.Figure
         ``fig`` or a new figure: the whole series on top, with the zoom window shaded red;
-        below it a zoom into the longest laminar phase (about ten periods, point by point,
+        below it a zoom into the longest laminar phase (about ten of that phase's own
+        periods, the phase's ``periods`` entry for a LaminarResult, point by point,
         so that the period can be counted where the full series draws a solid band) when
         there is one, and the ACF when ``acf`` is given.
 
@@ -377,15 +387,15 @@ def plot_intermittency(t, series, laminar, acf=None, *, period=None, title=None,
     if acf is not None and not isinstance(acf, ACFResult):
         raise TypeError(f"acf must be an ACFResult, got {type(acf).__name__}")
     t = _time_axis(t, x.size)
-    window = _zoom_window(m, period)
+    window = _zoom_window(*_phase_table(laminar, m, period))
     lower = (["zoom"] if window is not None else []) + (["acf"] if acf is not None else [])
     layout = [["series"] * max(1, len(lower))] + ([lower] if lower else [])
     fig, axes = _mosaic(layout, figsize=(7.2, 2.6 * len(layout) + 0.5), fig=fig)
     _draw_laminar(axes["series"], t, x, m, period=period)
     if window is not None:
-        s, e = window
+        s, e, _ = window
         axes["series"].axvspan(t[s], t[e - 1], color=FIT, alpha=0.35, lw=0, zorder=0.5)
-        _draw_zoom(axes["zoom"], t, x, window, period)
+        _draw_zoom(axes["zoom"], t, x, window)
     if acf is not None:
         _draw_acf(axes["acf"], _arr(acf.lags, "acf.lags", (1,)), _arr(acf.acf, "acf.acf", (1,)),
                   acf.lower, acf.upper)
