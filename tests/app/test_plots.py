@@ -259,6 +259,19 @@ def test_plot_kantz_from_result():
     res = kantz(x, n_surrogates=0)
     fig = plots.plot_kantz(res)
     assert len(fig.axes[0].lines) == res.stretching.shape[0] * res.stretching.shape[1] + 2
+    # one colour per radius, and a reference slope through the curve at the window start
+    ax = plots.plot_kantz(res, by_eps=True, reference=0.1, reference_label="tangent").axes[0]
+    n_dim, n_eps, _ = res.stretching.shape
+    assert len(ax.lines) == n_dim * n_eps + 3
+    colours = {matplotlib.colors.to_hex(line.get_color()) for line in ax.lines[:n_dim * n_eps]}
+    assert len(colours) == n_eps
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:n_eps] == [f"$\\epsilon$ = {e:.2g}" for e in res.eps] and "tangent" in labels
+    ref = ax.lines[-1]
+    a = res.window[0]
+    xr, yr = ref.get_xdata(), ref.get_ydata()
+    assert xr[0] == res.t[a] and yr[0] == res.mean_curve[a]
+    np.testing.assert_allclose(np.diff(yr) / np.diff(xr), 0.1)
 
 
 def test_plot_significance(tmp_path):
@@ -283,8 +296,17 @@ def test_plot_onset(tmp_path):
     assert len(top.lines) >= 3                     # errorbar line, mean exponent, zero line
     assert len(bot.lines) == 2 and len(tw.lines) == 1
     assert bot.get_xscale() == "log"
+    assert "per step" in top.get_ylabel()
     _labelled(fig)
     _draw(fig, tmp_path)
+    fig = plots.plot_onset(lr, mle, rho, tau, tau_flow=lr * tau)
+    top, bot, flow, tw = fig.axes
+    assert [line.get_label() for line in flow.lines] == ["$\\tau$ (steps)",
+                                                        "$\\eta\\tau$ (gradient-flow time)"]
+    np.testing.assert_array_equal(flow.lines[1].get_ydata(), [np.nan, 150, 120, 120, 400, np.nan])
+    _labelled(fig)
+    with pytest.raises(ValueError, match="tau_flow"):
+        plots.plot_onset(lr, mle, rho, tau, tau_flow=[1.0, 2.0])
 
 
 def test_plot_spectrum(tmp_path):
