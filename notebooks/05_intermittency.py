@@ -166,7 +166,7 @@ assert outside > 0.3, "and so does the burst"
 
 # %%
 rc = 1 + np.sqrt(8)
-offsets = np.geomspace(1e-4, 4e-3, 5)
+offsets = np.geomspace(1e-4, 2e-3, 5)
 orbits = [nc.systems.orbit(nc.systems.logistic(rc - d), 0.3, 30000, 100)[:, 0]
           for d in offsets]
 control = intermittency_scaling(orbits, offsets, tol=0.01)
@@ -198,7 +198,8 @@ print(f"{len(series)} runs; laminar phases per run: median {np.median(n_phases):
       f"max {n_phases.max()}")
 print(f"laminar fraction per run: median {np.median(laminar_fraction):.2f}")
 print(f"phase lengths: median {stats.median:.0f}, mean {stats.mean:.0f}, std {stats.std:.0f} "
-      f"steps; periods {dict(zip(*np.unique(phase_periods, return_counts=True)))}")
+      f"steps; phases per period: "
+      f"{ {int(q): int(c) for q, c in zip(*np.unique(phase_periods, return_counts=True))} }")
 assert np.median(n_phases) <= 5 < len(short.phases) / 5, "few phases per run, unlike the control"
 assert stats.median > 5 * short.mean_length, "and they are long"
 
@@ -278,12 +279,15 @@ for m, row in zip(kb.dims, cell_slopes):
           + f"   (eps = {', '.join(f'{x:.3g}' for x in kb.eps)})")
 print(f"S saturates at {np.nanmean(kb.stretching[:, :, -1]):.2f} for every m and eps by dt = "
       f"{kb.t[-1]:g}")
-print(f"tangent map over the same 2000 steps: lambda_1 = {lam1:.4f} per step; over "
-      f"{b - a}-step windows: median {np.median(local5):.3f}, 95th percentile "
-      f"{np.percentile(local5, 95):.3f}")
+print(f"tangent map over the same 2000 steps: lambda_1 = {lam1:.4f} per step")
+print(f"tangent map over {b - a}-step windows: median {np.median(local5):.3f}, 99th "
+      f"percentile {np.percentile(local5, 99):.3f}, max {local5.max():.3f} per step; "
+      f"{100 * np.mean(local5 > kb.exponent):.1f}% of the windows above the Kantz exponent")
 eps_ratio = (cell_slopes[:, 0] / cell_slopes[:, -1]).min()
 assert eps_ratio > 1.5, "the slope depends on eps: no scaling region"
 assert kb.exponent > 10 * lam1 > 0, "Kantz's number is far above the tangent-map exponent"
+assert abs(np.median(local5)) < 0.01 < kb.exponent < local5.max(), \
+    "the tangent map is neutral most of the time and reaches Kantz's rate only in bursts"
 
 # %% [markdown]
 # They do not agree, and they should not be expected to. The tangent exponent is the
@@ -292,14 +296,20 @@ assert kb.exponent > 10 * lam1 > 0, "Kantz's number is far above the tangent-map
 # neighbours at *finite* distances of 1-10 % of the loss's spread, in a delay embedding
 # of a scalar projection that is not stationary (it jumps between cycles at different
 # levels). The curves show why it is not an exponent of the map: the slope depends on
-# $\epsilon$ (smaller radii give steeper slopes) and not much on $m$, and every curve
-# saturates within about five steps at the same level — there is no range of $\Delta t$ and
-# $\epsilon$ over which $S$ grows linearly with one slope, which is what an estimate of
-# $\lambda_1$ needs. What the significant $p$-value does support is narrower: during the
-# bursts, neighbouring loss patterns separate faster than in linear Gaussian copies of
-# the series. Even the tangent map's own rate over windows as short as Kantz's fit is far
-# below Kantz's number (printed above): the short-time growth of the loss patterns is not
-# the growth of a tangent vector.
+# $\epsilon$ (smaller radii give steeper slopes, by a factor of about two over the four
+# radii) and hardly on $m$, and every curve bends over after about five steps and runs
+# into the same level — there is no range of $\Delta t$ and $\epsilon$ over which $S$ grows
+# linearly with one slope, which is what an estimate of $\lambda_1$ needs.
+#
+# The tangent map explains the gap. Its local rate over windows as long as Kantz's fit is
+# about zero most of the time (the laminar cycles are neutral, neither attracting nor
+# repelling nearby parameters), and reaches or exceeds Kantz's number only in the few
+# windows that fall in a burst (printed above). $\lambda_1$ averages the bursts with the
+# long neutral stretches; Kantz's short-window slope, taken from neighbours that are
+# found where the loss pattern changes fastest, picks up burst-like rates. Neither is "the"
+# exponent of the run (notebook 4, last section). What the significant $p$-value supports
+# is narrower: neighbouring loss patterns separate faster than in linear Gaussian copies of
+# the series.
 #
 # **Takeaway.** At $\eta = 5$ the loss sits on cycles (mostly period 3) for hundreds to
 # thousands of steps and switches between them a few times per run. A burst's ACF beats the
