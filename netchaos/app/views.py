@@ -420,7 +420,8 @@ def view_intermittency(model=None, data=None, *, seed=0, lr=5.0, steps=3000, bur
     fig = plots.plot_intermittency(t, x, lam, ac,
                                    title=f"$\\eta$ = {lr:g}, initial condition {seed}")
     acf_text = (f"ACF of the longest burst (steps {burst[0]}-{burst[1]}) outside the shuffled "
-                f"band at {100 * np.mean(ac.significant[1:]):.0f}% of lags" if ac is not None
+                f"band (not i.i.d.) at {100 * np.mean(ac.significant[1:]):.0f}% of lags"
+                if ac is not None
                 else "no burst long enough for an ACF")
     found = ", ".join(str(int(q)) for q in np.unique(lam.periods)) or "none"
     return View(fig, f"lr = {lr:g}: laminar phases (periods {found}; fundamental {period}) "

@@ -202,8 +202,9 @@ def burst_acf(series, periods, *, min_burst=100, nlags=50, n_surrogates=1000, al
 
     Notes
     -----
-    The random-like intermissions between laminar phases are far from random: their ACF
-    leaves the band of shuffled copies at many lags.
+    The random-looking intermissions between laminar phases are far from i.i.d.: their ACF
+    leaves the band of shuffled copies at many lags. That is all the shuffled null tests: a
+    regular series that only changes level, or any periodic one, leaves the band too.
 
     Examples
     --------

@@ -114,7 +114,15 @@ def _first_one(rho, lrs):
 
 
 def _tau_min(tau_med, lrs):
+    """The first learning rate of the smallest median (NaN if none is finite)."""
     return float(lrs[int(np.nanargmin(tau_med))]) if np.isfinite(tau_med).any() else np.nan
+
+
+def _tied_min(tau_med, lrs):
+    """Every learning rate whose median equals the smallest one (empty if none is finite)."""
+    if not np.isfinite(tau_med).any():
+        return []
+    return [float(v) for v in lrs[tau_med == np.nanmin(tau_med)]]
 
 
 def _relation(lr_tau_min, lr_one):
@@ -151,15 +159,18 @@ def onset_table(sweep, target=0.9, *, level=0.95, n_boot=1000, seed=0):
     dict
         ``lr`` (n_lr,); ``tau`` (n_lr, n_init) steps to the target (:func:`time_to_accuracy`,
         inf: never); ``tau_median`` (n_lr,) the median over initial conditions (NaN when
-        more than half never reach it); ``mean_exponent`` (n_lr,) mean of the finite
+        more than half never reach it); ``tau_flow`` (n_lr, n_init) and ``tau_flow_median``
+        (n_lr,), the same in gradient-flow time ``lr * tau``; ``mean_exponent`` (n_lr,) mean of the finite
         exponents; ``rho`` (n_lr,) the fraction of the fitted initial conditions whose
         exponent is positive beyond its interval (:func:`positive_exponents`), ``rho_ci``
         (n_lr, 2) its bootstrap interval, ``rho_point`` (fraction of point estimates > 0,
         which the best-R^2 window makes nearly 1 everywhere) and ``rho_chaotic`` (kept
         fraction) (n_lr,); ``per_lr`` ({lr: lambda_nmle, std, mean_exponent, rho,
-        rho_point, rho_chaotic, n_fitted, exponents, stderr, positive, tau, tau_per_ic,
-        fraction_reached, final_test_accuracy, n_diverged}); ``lr_tau_min`` (the learning
-        rate of the smallest median tau), ``lr_rho_one`` and ``lr_rho_chaotic_one`` (the
+        rho_point, rho_chaotic, n_fitted, exponents, stderr, positive, tau, tau_flow,
+        tau_per_ic, fraction_reached, final_test_accuracy, n_diverged}); ``lr_tau_min`` (the
+        first learning rate of the smallest median tau), ``lr_tau_min_tied`` (every learning
+        rate with that median: more than one when they tie), ``lr_tau_flow_min`` (the first
+        learning rate of the smallest median flow time), ``lr_rho_one`` and ``lr_rho_chaotic_one`` (the
         first learning rates where rho, rho_chaotic reach 1), ``lr_chaos_onset`` (the first
         with rho_chaotic > 0), each None when there is none; ``lr_tau_min_ci`` and
         ``lr_rho_one_ci`` (2.5 and 97.5 % percentiles of those learning rates over the
@@ -170,8 +181,14 @@ def onset_table(sweep, target=0.9, *, level=0.95, n_boot=1000, seed=0):
 
     Notes
     -----
-    Training is fastest near the onset of chaos: the learning rate of minimal tau lies at
-    or just below the one where every initial condition is chaotic [1]_. ``rho`` follows
+    Jiménez-González et al. [1]_ report that the learning rate of minimal tau lies at or
+    just below the one where every initial condition is chaotic; the table gives what is
+    needed to check it, not the conclusion. Medians of integer step counts tie easily:
+    ``lr_tau_min`` is the first of ``lr_tau_min_tied``, so with a tie it says nothing about
+    which of the tied learning rates is faster. Steps are not time: a step of GD at
+    learning rate ``lr`` moves the gradient flow ``dtheta/dt = -grad L`` on by ``lr``, so
+    ``lr * tau`` (``tau_flow``) is the training time in the flow's units. A tau that
+    falls with ``lr`` more slowly than ``1 / lr`` is a flow time that grows. ``rho`` follows
     the paper's definition, the fraction of initial conditions with a positive exponent,
     with "positive" meaning that the lower end of the slope's ``level`` interval is above
     zero. Bootstrap: the initial conditions of every learning rate are resampled with
@@ -201,7 +218,7 @@ def onset_table(sweep, target=0.9, *, level=0.95, n_boot=1000, seed=0):
         raise ValueError("sweep has no test accuracy: run lr_sweep(..., test_metrics=True)")
     n_boot = check_int(n_boot, "n_boot", minimum=0)
     lrs = [float(v) for v in sweep.values]
-    per_lr, taus_all, tau_med, mean_exp, rho_ch = {}, [], [], [], []
+    per_lr, taus_all, tau_med, mean_exp, rho_ch, flow_med = {}, [], [], [], [], []
     pos_all, fit_all, rho_list = [], [], []
     for k, lr in enumerate(lrs):
         ens, fl, m = sweep.results[lr], sweep.fits[lr], sweep.mles[lr]
@@ -209,6 +226,7 @@ def onset_table(sweep, target=0.9, *, level=0.95, n_boot=1000, seed=0):
         taus = time_to_accuracy(acc, target)
         taus_all.append(taus)
         med = float(np.median(taus))
+        flow_med.append(float(np.median(lr * taus)))
         tau_med.append(med if np.isfinite(med) else np.nan)
         fin = np.isfinite(fl.exponent)
         mean_exp.append(float(np.mean(fl.exponent[fin])) if fin.any() else np.nan)
@@ -224,7 +242,7 @@ def onset_table(sweep, target=0.9, *, level=0.95, n_boot=1000, seed=0):
             "exponents": [float(v) for v in fl.exponent],
             "stderr": [float(v) for v in fl.stderr],
             "positive": [bool(v) for v in pos],
-            "tau": med, "tau_per_ic": [float(v) for v in taus],
+            "tau": med, "tau_flow": lr * med, "tau_per_ic": [float(v) for v in taus],
             "fraction_reached": float(np.mean(np.isfinite(taus))),
             "final_test_accuracy": float(np.nanmean(acc[:, -1])),
             "n_diverged": int(sweep.n_diverged[k]),
@@ -233,6 +251,9 @@ def onset_table(sweep, target=0.9, *, level=0.95, n_boot=1000, seed=0):
     lr_arr = np.asarray(lrs, dtype=float)
     lr_tau_min = _tau_min(tau_arr, lr_arr)
     lr_tau_min = None if np.isnan(lr_tau_min) else lr_tau_min
+    flow_arr = np.where(np.isfinite(flow_med), flow_med, np.nan)
+    lr_flow_min = _tau_min(flow_arr, lr_arr)
+    lr_flow_min = None if np.isnan(lr_flow_min) else lr_flow_min
     rho_arr = np.asarray(rho_list, dtype=float)
     rch = np.asarray(rho_ch, dtype=float)
     lr_rho_one = next((lr for lr, r in zip(lrs, rho_arr) if r >= 1.0 - 1e-12), None)
@@ -272,9 +293,11 @@ def onset_table(sweep, target=0.9, *, level=0.95, n_boot=1000, seed=0):
             rho_one_ci = [float(v) for v in np.percentile(b_one[np.isfinite(b_one)], [2.5, 97.5],
                                                           method="nearest")]
     return {
-        "lr": lrs, "tau": taus, "tau_median": tau_arr, "mean_exponent": mean_exp,
+        "lr": lrs, "tau": taus, "tau_median": tau_arr, "tau_flow": lr_arr[:, None] * taus,
+        "tau_flow_median": flow_arr, "mean_exponent": mean_exp,
         "rho": rho_arr, "rho_ci": rho_ci, "rho_point": np.asarray(sweep.rho, dtype=float),
         "rho_chaotic": rch, "per_lr": per_lr, "lr_tau_min": lr_tau_min,
+        "lr_tau_min_tied": _tied_min(tau_arr, lr_arr), "lr_tau_flow_min": lr_flow_min,
         "lr_tau_min_ci": tau_ci, "lr_rho_one": lr_rho_one, "lr_rho_one_ci": rho_one_ci,
         "lr_rho_one_defined": rho_one_defined, "lr_rho_chaotic_one": lr_rho_ch_one,
         "lr_chaos_onset": lr_onset, "relation": relation,

@@ -159,6 +159,13 @@ def test_onset_quick(quick):
     assert s["rho_chaotic"][0] < s["rho_chaotic"][-2]
     assert s["mean_exponent"][0] < s["mean_exponent"][-2]
     assert s["tau_min_relative_to_rho_chaotic_one"] in ("below", "at", "above", "undetermined")
+    # the gradient-flow time is lr times the steps, and the tie list holds the minimum
+    for lr, tau, flow in zip(s["lr"], s["tau"], s["tau_flow"]):
+        assert (tau is None) == (flow is None)
+        if flow is not None:
+            assert flow == pytest.approx(lr * tau)
+    if s["lr_tau_min"] is not None:
+        assert s["lr_tau_min"] == s["lr_tau_min_tied"][0]
 
 
 def test_tangent_quick(quick):

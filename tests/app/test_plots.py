@@ -259,6 +259,19 @@ def test_plot_kantz_from_result():
     res = kantz(x, n_surrogates=0)
     fig = plots.plot_kantz(res)
     assert len(fig.axes[0].lines) == res.stretching.shape[0] * res.stretching.shape[1] + 2
+    # one colour per radius, and a reference slope through the curve at the window start
+    ax = plots.plot_kantz(res, by_eps=True, reference=0.1, reference_label="tangent").axes[0]
+    n_dim, n_eps, _ = res.stretching.shape
+    assert len(ax.lines) == n_dim * n_eps + 3
+    colours = {matplotlib.colors.to_hex(line.get_color()) for line in ax.lines[:n_dim * n_eps]}
+    assert len(colours) == n_eps
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:n_eps] == [f"$\\epsilon$ = {e:.2g}" for e in res.eps] and "tangent" in labels
+    ref = ax.lines[-1]
+    a = res.window[0]
+    xr, yr = ref.get_xdata(), ref.get_ydata()
+    assert xr[0] == res.t[a] and yr[0] == res.mean_curve[a]
+    np.testing.assert_allclose(np.diff(yr) / np.diff(xr), 0.1)
 
 
 def test_plot_significance(tmp_path):
@@ -283,8 +296,17 @@ def test_plot_onset(tmp_path):
     assert len(top.lines) >= 3                     # errorbar line, mean exponent, zero line
     assert len(bot.lines) == 2 and len(tw.lines) == 1
     assert bot.get_xscale() == "log"
+    assert "per step" in top.get_ylabel()
     _labelled(fig)
     _draw(fig, tmp_path)
+    fig = plots.plot_onset(lr, mle, rho, tau, tau_flow=lr * tau)
+    top, bot, flow, tw = fig.axes
+    assert [line.get_label() for line in flow.lines] == ["$\\tau$ (steps)",
+                                                        "$\\eta\\tau$ (gradient-flow time)"]
+    np.testing.assert_array_equal(flow.lines[1].get_ydata(), [np.nan, 150, 120, 120, 400, np.nan])
+    _labelled(fig)
+    with pytest.raises(ValueError, match="tau_flow"):
+        plots.plot_onset(lr, mle, rho, tau, tau_flow=[1.0, 2.0])
 
 
 def test_plot_spectrum(tmp_path):
@@ -507,6 +529,22 @@ def test_plot_intermittency(tmp_path):
         plots.plot_intermittency(None, x, lam.mask[:10])
     with pytest.raises(TypeError, match="ACFResult"):
         plots.plot_intermittency(None, x, lam, acf=np.ones(3))
+
+
+def test_plot_intermittency_zooms_with_the_period_of_the_longest_phase():
+    """Ten periods of the longest phase's own period (2 here), not of the longest period
+    found in the series (12): 30 points of the period-2 phase."""
+    r = np.random.default_rng(3)
+    x = np.concatenate([np.tile([1.0, 2.0], 100), r.uniform(0, 4, 30),
+                        5 + np.tile(np.linspace(0, 1, 12) ** 2 + 0.01 * np.arange(12), 6)])
+    lam = nc.laminar_phases(x)
+    assert lam.periods.tolist() == [2, 12] and lam.lengths[0] > lam.lengths[1]
+    fig = plots.plot_intermittency(None, x, lam)
+    zoom = fig.axes[1]
+    zt = zoom.lines[0].get_xdata().astype(int)
+    assert zt.size == 30 and np.all((zt >= 0) & (zt < 200))      # inside the period-2 phase
+    assert zoom.get_title().endswith("period 2")
+    assert "periods 2, 12" in fig.axes[0].get_legend().get_texts()[0].get_text()
 
 
 def test_plot_period_fractions(tmp_path):

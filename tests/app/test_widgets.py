@@ -136,6 +136,14 @@ def test_view_intermittency():
     _labelled(v.figure)
     assert v.data["period"] == 3
     assert v.data["acf"] is not None and v.data["acf"].significant[1:].mean() > 0.2
+    # the zoom shows the longest laminar phase in that phase's own period
+    lam = v.data["laminar"]
+    longest = int(np.argmax(lam.lengths))
+    zoom = v.figure.axes[1]
+    assert zoom.get_title().endswith(f"period {lam.periods[longest]}")
+    s, e = lam.phases[longest] + 200
+    zt = zoom.lines[0].get_xdata()
+    assert s <= zt.min() and zt.max() < e and zt.size == min(e - s, max(30, 10 * lam.periods[longest]))
     v = views.view_intermittency(MODEL, DATA, seed=0, lr=0.05, steps=100, burn_in=10)
     assert v.data["period"] is not None or "nothing to analyse" in v.summary
     with pytest.raises(ValueError, match="burn_in"):

@@ -338,6 +338,28 @@ def test_onset_table_on_a_hand_made_sweep():
     assert tab["per_lr"][1.0]["mean_exponent"] == 0.01
 
 
+def test_onset_table_flow_time_and_ties():
+    """Flow time lr * tau by hand; a tie of the medians names every tied learning rate."""
+    sweep = _fake_lr_sweep()
+    tab = pr.onset_table(sweep, 0.9, n_boot=0)
+    np.testing.assert_array_equal(tab["tau_flow"], [[3, 4], [2, 4], [np.inf, 12]])
+    np.testing.assert_array_equal(tab["tau_flow_median"], [3.5, 3.0, np.nan])
+    assert tab["lr_tau_flow_min"] == 2.0 and tab["per_lr"][2.0]["tau_flow"] == 3.0
+    assert tab["lr_tau_min_tied"] == [2.0]
+    # lr = 1 and lr = 2 both take 1.5 steps (median): a tie, not a minimum at lr = 1
+    sweep.results[1.0].test_accuracy[:] = [[0.1, 0.95, 0.9, 0.9, 0.9], [0.1, 0.2, 0.95, 0.9, 0.9]]
+    tab = pr.onset_table(sweep, 0.9, n_boot=0)
+    np.testing.assert_array_equal(tab["tau_median"][:2], [1.5, 1.5])
+    assert tab["lr_tau_min"] == 1.0 and tab["lr_tau_min_tied"] == [1.0, 2.0]
+    np.testing.assert_array_equal(tab["tau_flow_median"][:2], [1.5, 3.0])   # grows with lr
+    assert tab["lr_tau_flow_min"] == 1.0
+    for lr in sweep.results:
+        sweep.results[lr].test_accuracy[:] = 0.0                # nobody reaches the target
+    tab = pr.onset_table(sweep, 0.9, n_boot=0)
+    assert tab["lr_tau_min_tied"] == [] and tab["lr_tau_flow_min"] is None
+    assert np.isnan(tab["tau_flow_median"]).all()
+
+
 def test_onset_table_relations_and_bad_input():
     sweep = _fake_lr_sweep()
     sweep.results[2.0].test_accuracy[:] = 0.0            # lr = 2 never reaches the target

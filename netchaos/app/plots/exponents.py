@@ -258,7 +258,8 @@ def plot_ensemble_overview(t, distances, exponents, loss=None, *, kept=None, mle
 
 @_styled
 def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_exponent=None,
-               tau_label="steps to 90% test accuracy", title=None, fig=None, rho_ci=None):
+               tau_label="steps to 90% test accuracy", title=None, fig=None, rho_ci=None,
+               tau_flow=None):
     """Onset of chaos: network MLE, fraction of chaotic runs and training time against lr.
 
     Parameters
@@ -282,12 +283,16 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
     tau_label, title : str, optional
     fig : matplotlib.figure.Figure or SubFigure, optional
         Empty figure to add the exponent and fraction panels to; default a new figure.
+    tau_flow : array_like of shape (n,), optional
+        Training time in gradient-flow units, ``lr * tau`` (NaN or inf where not reached):
+        a third panel shows it beside tau.
 
     Returns
     -------
     matplotlib.figure.Figure
         ``fig`` or a new figure with two stacked axes sharing the lr axis: the exponents on
-        top; rho (left) and tau (right, twin axis) below.
+        top; rho (left) and tau (right, twin axis) below; with ``tau_flow`` a third axis at
+        the bottom with tau in steps and in flow time.
 
     Examples
     --------
@@ -307,7 +312,9 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
         return a[order]
 
     y = col(mle, "mle")
-    fig, (top, bot) = _figure(2, 1, figsize=(5.0, 5.4), sharex=True, fig=fig)
+    n_rows = 2 if tau_flow is None else 3
+    fig, axes = _figure(n_rows, 1, figsize=(5.0, 2.7 * n_rows), sharex=True, fig=fig)
+    top, bot = axes[:2]
     yerr = None if mle_std is None else col(mle_std, "mle_std")
     top.errorbar(x, y, yerr=yerr, marker="o", ms=4, color=MEAN, capsize=2,
                  label="$\\lambda_{nMLE}$ (kept fits)")
@@ -315,7 +322,7 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
         top.plot(x, col(mean_exponent, "mean_exponent"), ls="--", marker=".", color="0.5",
                  label="mean $\\Lambda$ (all fits)")
     top.axhline(0, color="0.5", lw=0.5)
-    top.set_ylabel("network MLE")
+    top.set_ylabel("network MLE (per step)")
     top.set_xlabel("learning rate $\\eta$")
     top.legend(frameon=False)
     rv = col(rho, "rho")
@@ -343,10 +350,24 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
     tw.set_ylabel(tau_label, color=FIT)
     tw.tick_params(axis="y", colors=FIT)
     tw.spines["right"].set_visible(True)
-    if _log_or_linear(bot, "x", x, min_decades=0.5) and np.ptp(np.log10(x)) < 2:
+    if tau_flow is not None:
+        flow = col(tau_flow, "tau_flow")
+        tt = axes[2]
+        tt.plot(x, tv, marker="o", ms=4, color=FIT, label="$\\tau$ (steps)")
+        tt.plot(x, np.where(np.isfinite(flow), flow, np.nan), marker="s", ms=4, ls="--",
+                color="k", label="$\\eta\\tau$ (gradient-flow time)")
+        tt.set_ylabel("training time")
+        tt.set_xlabel("learning rate $\\eta$")
+        tt.legend(frameon=False)
+    low = axes[-1]
+    if _log_or_linear(low, "x", x, min_decades=0.5) and np.ptp(np.log10(x)) < 2:
         # a decade or two: label the swept values themselves, not 2x10^0, 3x10^0, ...
-        bot.set_xticks(x, [f"{v:g}" for v in x])
-        bot.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+        low.set_xticks(x, [f"{v:g}" for v in x])
+        low.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+    if low is not bot:
+        bot.set_xlabel("")
+        for ax in (bot, tw):
+            ax.tick_params(labelbottom=False)
     if title:
         top.set_title(title)
     return fig

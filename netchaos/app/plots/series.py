@@ -19,6 +19,7 @@ from ._style import (
     _integer_ticks,
     _mosaic,
     _no_data,
+    _palette,
     _result,
     _styled,
     _time_axis,
@@ -73,32 +74,42 @@ def _draw_acf(ax, k, r, lower=None, upper=None):
               borderaxespad=0.1)
 
 
-def _zoom_window(m, period, width=None):
-    """``(start, stop)`` of a window in the middle of the longest laminar phase of mask ``m``
-    (about ten periods, at least 30 points), or None without a laminar phase."""
+def _phase_table(laminar, m, period):
+    """``[start, stop)`` (n, 2) and period (n,) of the laminar phases: those of a LaminarResult,
+    or the runs of the mask ``m`` (each with ``period``, or None) otherwise."""
+    if isinstance(laminar, LaminarResult) and laminar.phases is not None \
+            and laminar.periods is not None:
+        return np.asarray(laminar.phases).reshape(-1, 2), [int(q) for q in laminar.periods]
     padded = np.concatenate(([False], m, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded)).reshape(-1, 2)
-    if not edges.size:
+    return edges, [period] * len(edges)
+
+
+def _zoom_window(phases, periods, width=None):
+    """``(start, stop, period)`` of a window in the middle of the longest laminar phase
+    (about ten of that phase's own periods, at least 30 points), or None without a phase.
+
+    ``phases`` (n, 2) holds ``[start, stop)``, ``periods`` (n,) the period of each (None:
+    unknown); the first of equally long phases is taken."""
+    if not len(phases):
         return None
-    s, e = edges[np.argmax(edges[:, 1] - edges[:, 0])]
-    if isinstance(period, str):               # several periods ("3, 10"): the longest
-        period = max(int(q) for q in period.split(","))
-    width = width or max(30, 10 * int(period or 1))
+    k = int(np.argmax(phases[:, 1] - phases[:, 0]))
+    (s, e), p = phases[k], periods[k]
+    width = width or max(30, 10 * int(p or 1))
     if e - s <= width:
-        return int(s), int(e)
+        return int(s), int(e), p
     mid = (s + e) // 2
-    return int(mid - width // 2), int(mid - width // 2 + width)
+    return int(mid - width // 2), int(mid - width // 2 + width), p
 
 
-def _draw_zoom(ax, t, x, window, period):
+def _draw_zoom(ax, t, x, window):
     """The window of the series point by point, so that the period can be counted."""
-    s, e = window
+    s, e, period = window
     ax.plot(t[s:e], x[s:e], "o-", color=LOSS, lw=0.8, ms=3)
     ax.set_xlabel("step $t$")
     ax.set_ylabel(_LOSS_LABEL)
     ax.set_title(f"zoom: steps {t[s]:g}-{t[e - 1]:g}"
-                 + (f", period{'s' if isinstance(period, str) else ''} {period}"
-                    if period is not None else ""))
+                 + (f", period {period}" if period is not None else ""))
 
 
 @_styled
@@ -197,7 +208,7 @@ def plot_acf(lags, acf=None, lower=None, upper=None, *, title=None, ax=None):
 @_styled
 @renamed_keywords(steps="t", fit_range="window")
 def plot_kantz(t, curve=None, *, window=None, slope=None, intercept=None, curves=None,
-               title=None, ax=None):
+               by_eps=False, reference=None, reference_label=None, title=None, ax=None):
     """Kantz (or Rosenstein) divergence curve with its fitted slope.
 
     Parameters
@@ -214,6 +225,15 @@ def plot_kantz(t, curve=None, *, window=None, slope=None, intercept=None, curves
         Fitted line ``curve ~ intercept + slope * t``.
     curves : array_like of shape (c, m), optional
         Individual curves (e.g. per dimension and radius), drawn in grey.
+    by_eps : bool, default False
+        With a KantzResult: draw the curves S(m, eps, dt) coloured by the radius eps (one
+        colour per radius, every embedding dimension m in it) with a legend of the radii,
+        so that a dependence on eps shows.
+    reference : float, optional
+        A slope to compare with (e.g. the tangent-map exponent of the same run), drawn
+        through the curve's value at the start of ``window`` (at ``t[0]`` without one).
+    reference_label : str, optional
+        Its legend entry (default "slope <reference>").
     title : str, optional
     ax : matplotlib.axes.Axes, optional
         Axes to draw the curves into; default a new figure.
@@ -239,11 +259,14 @@ def plot_kantz(t, curve=None, *, window=None, slope=None, intercept=None, curves
     2
     """
     res = _result(t, "t", (KantzResult, RosensteinResult))
+    by_radius = None
     if res is not None:
         t = res.t
         if isinstance(res, KantzResult):
             curve = res.mean_curve
-            if curves is None:
+            if by_eps:
+                by_radius = np.asarray(res.stretching).transpose(1, 0, 2)   # (n_eps, n_dim, n_t)
+            elif curves is None:
                 curves = np.asarray(res.stretching).reshape(-1, len(res.t))
         else:
             curve = res.divergence
@@ -258,13 +281,23 @@ def plot_kantz(t, curve=None, *, window=None, slope=None, intercept=None, curves
     if curves is not None:
         for c in _arr(curves, "curves", (2,)):
             ax.plot(s, c, color=SINGLE, lw=0.6)
+    if by_radius is not None:
+        for colour, e, rows in zip(_palette(len(res.eps), "viridis"), np.atleast_1d(res.eps),
+                                   by_radius):
+            for k, c in enumerate(rows):
+                ax.plot(s, c, color=colour, lw=0.8,
+                        label=f"$\\epsilon$ = {e:.2g}" if k == 0 else None)
     ax.plot(s, y, color=MEAN, marker="o", ms=3, label="mean")
+    a, b = (0, s.size) if window is None else (int(window[0]), int(window[1]))
     if window is not None and slope is not None and intercept is not None \
             and np.isfinite(slope) and np.isfinite(intercept):
-        a, b = int(window[0]), int(window[1])
         ss = s[a:b]
         ax.plot(ss, intercept + slope * ss, ls="--", color=FIT, lw=1.5,
                 label=f"slope {slope:.3g}")
+    if reference is not None and np.isfinite(reference) and np.isfinite(y[a]):
+        ss = s[a:]
+        ax.plot(ss, y[a] + float(reference) * (ss - s[a]), ls=":", color="k", lw=1.5,
+                label=reference_label or f"slope {float(reference):.3g}")
     ax.set_xlabel("time offset $\\Delta t$")
     ax.set_ylabel("stretching $S(\\Delta t)$")
     if not np.any(np.isfinite(y)):
@@ -319,14 +352,14 @@ def plot_significance(exponents, p_values, *, alpha=0.05, x=None, xlabel=None, t
         h.legend(frameon=False)
     else:
         _no_data(h)
-    h.set_xlabel("Lyapunov exponent $\\Lambda$")
+    h.set_xlabel("Lyapunov exponent $\\Lambda$ (per step)")
     h.set_ylabel("count")
     _integer_ticks(h.yaxis)
     sc.scatter(xs[~sig], lam[~sig], color=NOT_SIGNIFICANT, s=14, label="not significant")
     sc.scatter(xs[sig], lam[sig], color=SIGNIFICANT, s=14, label="significant")
     sc.axhline(0, color="0.5", lw=0.5)
     sc.set_xlabel(xlabel or "initial condition")
-    sc.set_ylabel("Lyapunov exponent $\\Lambda$")
+    sc.set_ylabel("Lyapunov exponent $\\Lambda$ (per step)")
     if title:
         fig.suptitle(title)
     return fig
@@ -354,7 +387,8 @@ def plot_intermittency(t, series, laminar, acf=None, *, period=None, title=None,
     -------
     matplotlib.figure.Figure
         ``fig`` or a new figure: the whole series on top, with the zoom window shaded red;
-        below it a zoom into the longest laminar phase (about ten periods, point by point,
+        below it a zoom into the longest laminar phase (about ten of that phase's own
+        periods, the phase's ``periods`` entry for a LaminarResult, point by point,
         so that the period can be counted where the full series draws a solid band) when
         there is one, and the ACF when ``acf`` is given.
 
@@ -377,15 +411,15 @@ def plot_intermittency(t, series, laminar, acf=None, *, period=None, title=None,
     if acf is not None and not isinstance(acf, ACFResult):
         raise TypeError(f"acf must be an ACFResult, got {type(acf).__name__}")
     t = _time_axis(t, x.size)
-    window = _zoom_window(m, period)
+    window = _zoom_window(*_phase_table(laminar, m, period))
     lower = (["zoom"] if window is not None else []) + (["acf"] if acf is not None else [])
     layout = [["series"] * max(1, len(lower))] + ([lower] if lower else [])
     fig, axes = _mosaic(layout, figsize=(7.2, 2.6 * len(layout) + 0.5), fig=fig)
     _draw_laminar(axes["series"], t, x, m, period=period)
     if window is not None:
-        s, e = window
+        s, e, _ = window
         axes["series"].axvspan(t[s], t[e - 1], color=FIT, alpha=0.35, lw=0, zorder=0.5)
-        _draw_zoom(axes["zoom"], t, x, window, period)
+        _draw_zoom(axes["zoom"], t, x, window)
     if acf is not None:
         _draw_acf(axes["acf"], _arr(acf.lags, "acf.lags", (1,)), _arr(acf.acf, "acf.acf", (1,)),
                   acf.lower, acf.upper)

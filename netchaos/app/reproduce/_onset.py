@@ -61,7 +61,8 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
       divergence;
     - ``tau``: steps until the reference reaches ``accuracy_target`` test
       accuracy, median over initial conditions (runs that never reach it count
-      as infinitely slow; None when more than half never do).
+      as infinitely slow; None when more than half never do), and ``tau_flow``,
+      the median of ``lr * tau``: the same time in gradient-flow units.
 
     The summary reports the learning rate of minimal tau and the smallest
     learning rates where rho and rho_chaotic reach 1, the first two with
@@ -90,7 +91,7 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
 
     fig = plots.plot_onset(lrs, sweep.mle, rho_arr, tau_arr, mle_std=sweep.mle_std,
                            rho_chaotic=rch, mean_exponent=tab["mean_exponent"],
-                           rho_ci=tab["rho_ci"],
+                           rho_ci=tab["rho_ci"], tau_flow=tab["tau_flow_median"],
                            tau_label=f"steps to {100 * target:.0f}% test accuracy",
                            title=f"{dname}, MLP {sizes} ({run['activation']})")
     run.save(fig, "onset.png")
@@ -122,10 +123,13 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
         "rho_point": list(tab["rho_point"]),
         "rho_chaotic": list(rch),
         "tau": list(tau_arr),
+        "tau_flow": list(tab["tau_flow_median"]),
         "final_test_accuracy": list(sweep.final_test_accuracy),
         "per_lr": tab["per_lr"],
         "lr_tau_min": lr_tau_min,
         "lr_tau_min_ci": tab["lr_tau_min_ci"],
+        "lr_tau_min_tied": tab["lr_tau_min_tied"],
+        "lr_tau_flow_min": tab["lr_tau_flow_min"],
         "lr_rho_one": lr_rho_one,
         "lr_rho_one_ci": tab["lr_rho_one_ci"],
         "lr_rho_one_defined": tab["lr_rho_one_defined"],
@@ -145,9 +149,12 @@ def onset(quick=False, out="results", seed=0, progress=True, verbose=True, mnist
         "rho(L^>0):   " + " ".join(f"{_f(v):>6}" for v in tab["rho_point"]),
         "rho(kept):   " + " ".join(f"{_f(v):>6}" for v in rch),
         "tau:         " + " ".join(f"{_f(v):>6}" for v in tau_arr),
+        "lr * tau:    " + " ".join(f"{_f(v):>6}" for v in tab["tau_flow_median"]),
         f"rho = fraction of ICs whose exponent's 95% interval lies above 0 "
         f"({run['n_init']} ICs per lr; rho(L^>0): point estimate > 0)",
-        f"tau minimal at lr={_f(lr_tau_min)} (bootstrap 95%: {_ci(tab['lr_tau_min_ci'])}); "
+        f"tau minimal at lr={_f(lr_tau_min)} (tied: {tab['lr_tau_min_tied']}; bootstrap 95%: "
+        f"{_ci(tab['lr_tau_min_ci'])}); lr * tau (gradient-flow time) minimal at "
+        f"lr={_f(tab['lr_tau_flow_min'])}; "
         f"rho first reaches 1 at lr={_f(lr_rho_one)} (bootstrap 95%: "
         f"{_ci(tab['lr_rho_one_ci'])}, reached in {_f(tab['lr_rho_one_defined'])} of "
         f"resamples): tau minimum {relation} it; rho(kept) first reaches 1 at lr="
