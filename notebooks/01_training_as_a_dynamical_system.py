@@ -115,7 +115,10 @@ assert rel < 1e-6
 # by $1 - \eta h_i$: it is stretched when $|1 - \eta h_i| > 1$ (negative curvature, or
 # $\eta h_i > 2$ — the classical stability limit of gradient descent on a quadratic, where
 # the multiplier $1 - \eta h$ crosses $-1$: a flip, or period-doubling, bifurcation of the
-# GD fixed point) and shrunk otherwise. At the initial condition:
+# GD fixed point) and shrunk otherwise. The figure shows $\eta h_i$ for every direction at
+# the initial condition, on a symmetric-logarithmic axis that keeps the sign: the shaded
+# band $0 < \eta h < 2$ contracts, points below 0 (negative curvature) and above the dotted
+# line at 2 stretch.
 
 # %%
 hess_eigs = np.linalg.eigvalsh(model.hessian(theta0, X, y))

@@ -309,7 +309,7 @@ def plot_decay_fits(t, distance, *, exp_fit=None, power_fit=None, title=None, fi
         semi-logarithmic (left) and log-log (right) when ``d`` spans a decade or more;
         over a narrower range the distance axis is linear (a logarithmic axis over a
         few per cent shows nothing a linear one does not), each panel is titled by its
-        actual scales, and a range below 10 % is noted in the right panel.
+        actual scales, and a range below 10 % is noted in the right panel's title.
 
     Examples
     --------
@@ -347,9 +347,8 @@ def plot_decay_fits(t, distance, *, exp_fit=None, power_fit=None, title=None, fi
         ax.set_title(default or _scales_name(ax))
     fin = d[np.isfinite(d) & (d > 0)]
     if fin.size and fin.max() / fin.min() < 1.1:
-        axes[1].text(0.03, 0.04, f"d(t) varies by {100 * (fin.max() / fin.min() - 1):.1f} %: "
-                     "too little to tell\nan exponential from a power law",
-                     transform=axes[1].transAxes, fontsize="small", color="0.35")
+        axes[1].set_title(f"{_scales_name(axes[1])}: d(t) varies by only "
+                          f"{100 * (fin.max() / fin.min() - 1):.1f} %", fontsize="medium")
     axes[1].legend(frameon=False)
     return fig
 
