@@ -66,9 +66,10 @@ def plot_spectrum(exponents, *, running=None, times=None, n_show=5, resolved=Non
     linthresh : float, optional
         Half-width of the linear region of the symmetric-logarithmic exponent axis.
         Default: ``ln(n) / (2 T)`` for a SpectrumResult (the resolution floor of
-        :meth:`~netchaos.SpectrumResult.resolved`: the linear band holds the exponents
+        :meth:`~netchaos.SpectrumResult.resolved`: the shaded band holds the exponents
         the run cannot tell from 0); for plain exponents spanning more than two decades
-        the median of their moduli, and a linear axis otherwise.
+        the median of their moduli, and a linear axis otherwise. When every exponent
+        lies inside the band the axis stays linear, with the band in view.
     title : str, optional
     fig : matplotlib.figure.Figure or SubFigure, optional
         Empty figure to add the spectrum panel (and the running one) to; default a new
@@ -130,9 +131,12 @@ def plot_spectrum(exponents, *, running=None, times=None, n_show=5, resolved=Non
     if linthresh is None and fin.size and fin.max() / fin.min() > 100:
         linthresh = float(np.median(fin))
     if linthresh is not None and fin.size:
-        _symlog(ax, float(linthresh), lam)
         ax.axhspan(-linthresh, linthresh, color="0.92", lw=0, zorder=0)
-        ax.set_ylim(-1.5 * fin.max(), 1.5 * fin.max())
+        if fin.max() > linthresh:
+            _symlog(ax, float(linthresh), lam)
+            ax.set_ylim(-1.5 * fin.max(), 1.5 * fin.max())
+        else:                    # everything inside the band: linear, the band in view
+            ax.set_ylim(-1.2 * linthresh, 1.2 * linthresh)
     ax.set_xlabel("index $i$ (descending)")
     _integer_ticks(ax.xaxis)
     ax.set_ylabel("Lyapunov exponent $\\lambda_i$ [per step]")
