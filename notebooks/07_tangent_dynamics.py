@@ -170,7 +170,7 @@ assert contracting.size >= 1 and deg.min() > 10, "v1 keeps away from the contrac
 assert v12.min() < 10 and clv.exponents[1] > floor_w, "v1, v2 close, but both expanding"
 
 # %% [markdown]
-# Over this window $v_1$ keeps at least 25 degrees from the contracting subspace (spanned by
+# Over this window $v_1$ keeps at least 24.6 degrees from the contracting subspace (spanned by
 # the two vectors with resolved negative exponents, $-0.14$ and $-0.75$ per step): no
 # near-tangency between expanding and contracting directions here. The angle between $v_1$
 # and $v_2$ does drop to a few degrees — but $v_2$ is expanding too over this window, so

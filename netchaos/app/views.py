@@ -493,7 +493,9 @@ def view_spectrum(model=None, data=None, *, lr=1.0, seed=0, steps=200, k=5):
     if spec.diverged:
         text = f"lr = {lr:.3g}: the trajectory diverged at step {spec.diverged_at}"
     else:
-        text = (f"lr = {lr:.3g}: lambda_1 = {np.max(spec.exponents):.3f}, {spec.n_positive} "
-                f"of {k} leading exponents positive")
+        ok = spec.resolved()
+        text = (f"lr = {lr:.3g}: lambda_1 = {np.max(spec.exponents):.3f} per step; of the {k} "
+                f"leading exponents {int(np.sum(ok & (spec.exponents > 0)))} resolved positive, "
+                f"{int(np.sum(~ok))} not resolved from 0 over {steps} steps")
     return View(fig, text, {"spectrum": spec, "exponents": spec.exponents})
 
