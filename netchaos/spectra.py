@@ -43,7 +43,7 @@ import numpy as np
 
 from ._qr import check_k, forward
 from ._results import Result, fmt_list
-from ._validate import check_int, rng_from
+from ._validate import check_int, check_positive, rng_from
 from .systems import bind
 
 __all__ = ["SpectrumResult", "lyapunov_spectrum"]
@@ -143,7 +143,9 @@ class SpectrumResult(Result):
         ``j + sum(lambda_1..lambda_j) / |lambda_{j+1}|`` over the exponents
         sorted in descending order, with ``j`` the largest index whose partial
         sum is >= 0; ``k`` when all partial sums are >= 0 (a lower bound then),
-        NaN when diverged.
+        NaN when diverged. It estimates the dimension of an attractor from its
+        asymptotic exponents; from finite-time exponents of a transient, most
+        of them unresolved (:meth:`resolved`), it is not a dimension of anything.
         """
         lam = np.sort(self.exponents)[::-1]
         if np.any(np.isnan(lam)) or np.any(lam == np.inf):
@@ -155,6 +157,88 @@ class SpectrumResult(Result):
         if j >= lam.size:
             return float(lam.size)
         return float(j + csum[j - 1] / abs(lam[j]))
+
+    def standard_errors(self, n_batches=10):
+        """Batch-means standard errors of the exponents, shape (k,).
+
+        Parameters
+        ----------
+        n_batches : int, default 10
+            The blocks of :attr:`local` are cut into ``n_batches`` consecutive
+            batches of (nearly) equal length, ``2 <= n_batches <= n_blocks``.
+
+        Returns
+        -------
+        ndarray of shape (k,)
+            ``std(batch exponents) / sqrt(n_batches)``, each batch exponent the
+            time average of ``local`` over the batch; NaN when diverged.
+
+        Notes
+        -----
+        Batch means absorb the correlation of successive local rates when a
+        batch is much longer than that correlation time. On a transient the
+        batches also differ because the rates drift: the error then measures
+        how much the exponent depends on the window, which is what a finite-time
+        exponent of a transient should be quoted with.
+        """
+        n_batches = check_int(n_batches, "n_batches", minimum=2,
+                              maximum=max(2, self.local.shape[0]))
+        if self.diverged or self.local.shape[0] < 2:
+            return np.full(self.k, np.nan)
+        lengths = np.diff(np.concatenate([[0], self.times])).astype(float)
+        means = np.array([(self.local[b] * lengths[b, None]).sum(axis=0) / lengths[b].sum()
+                          for b in np.array_split(np.arange(lengths.size), n_batches)])
+        return means.std(axis=0, ddof=1) / np.sqrt(n_batches)
+
+    def resolved(self, z=2.0, n_batches=10):
+        """Which exponents differ from zero by more than the run can resolve.
+
+        Parameters
+        ----------
+        z : float, default 2
+            Standard errors (:meth:`standard_errors`) an exponent must clear.
+        n_batches : int, default 10
+            Batches of :meth:`standard_errors`.
+
+        Returns
+        -------
+        bool ndarray of shape (k,)
+            True where ``|lambda_i| > max(z * se_i, ln(n) / (2 T))``, with ``n``
+            the dimension of the map and ``T`` = :attr:`steps`; all False when
+            diverged.
+
+        Notes
+        -----
+        Two limits. The statistical one, ``z`` batch-means standard errors. The
+        second is the length of the run: a random start vector has an overlap of
+        about ``1 / sqrt(n)`` with any fixed direction, and the logarithm of
+        such an O(1) factor, ``ln(n) / 2``, spread over ``T`` steps shifts a
+        finite-time exponent by about ``ln(n) / (2 T)`` whatever the dynamics.
+        An exponent below both is indistinguishable from 0 over this run; count
+        positive or negative exponents among the resolved ones only. The
+        criterion assumes that the orthonormal vectors have aligned with the
+        backward Lyapunov vectors, which takes about ``1 / (lambda_i -
+        lambda_{i+1})`` steps: over a shorter run (or without a ``transient``)
+        neighbouring exponents mix, and a finite-time value can sit farther
+        from its asymptotic one than both limits.
+
+        Examples
+        --------
+        Exponents 0.5, 0, 0 and -0.5 per step, 200 steps:
+
+        >>> import numpy as np
+        >>> import netchaos as nc
+        >>> A = np.diag(np.exp([0.5, 0.0, 0.0, -0.5]))
+        >>> res = nc.lyapunov_spectrum(nc.systems.linear(A), x0=np.ones(4), steps=200, seed=0)
+        >>> res.resolved().tolist()
+        [True, False, False, True]
+        """
+        z = check_positive(z, "z")
+        if self.diverged:
+            return np.zeros(self.k, bool)
+        floor = np.log(self.Q.shape[0]) / (2.0 * self.steps)
+        se = self.standard_errors(n_batches)
+        return np.abs(self.exponents) > np.maximum(z * se, floor)
 
     def __repr__(self):
         state = f"diverged at step {self.diverged_at}" if self.diverged else "ok"

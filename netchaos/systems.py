@@ -31,7 +31,8 @@ from ._validate import (
 )
 from .core.tangent import tangent_qr_run
 
-__all__ = ["Map", "GDMap", "BoundMap", "bind", "orbit", "logistic", "tent", "henon", "linear"]
+__all__ = ["Map", "GDMap", "BoundMap", "bind", "orbit", "logistic", "logistic_exponents", "tent",
+           "henon", "linear"]
 
 
 class Map:
@@ -377,6 +378,66 @@ def logistic(r):
     r = check_positive(r, "r", maximum=4.0)
     return Map(lambda x: r * x * (1.0 - x), lambda x: np.array([[r * (1.0 - 2.0 * x[0])]]),
                label="logistic")
+
+
+def logistic_exponents(r, steps=2000, transient=500, x0=0.3):
+    """Lyapunov exponent of the logistic map at many values of r at once.
+
+    Parameters
+    ----------
+    r : array_like of shape (m,)
+        Parameters, each in (0, 4].
+    steps : int, default 2000
+        Iterations averaged, >= 1.
+    transient : int, default 500
+        Iterations dropped first, >= 0.
+    x0 : float, default 0.3
+        Initial state in (0, 1), the same for every r.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        ``(1 / steps) sum_t ln |r (1 - 2 x_t)|`` per r, natural logarithm, per
+        iteration; ``-inf`` where an orbit hits the critical point ``x = 1/2``
+        exactly (a superstable orbit).
+
+    Notes
+    -----
+    The one-dimensional QR method reduces to this average of ``ln |f'(x_t)|``;
+    here the orbits of all r advance together as one numpy vector, so that
+    2,000 values of r over 2,000 iterations take a fraction of a second
+    (:func:`netchaos.lyapunov_spectrum` on :func:`logistic` gives the same
+    numbers, one r at a time). A grid that fine resolves the periodic windows:
+    the period-3 window opens at ``r = 1 + sqrt(8) = 3.8284``, and the exponent
+    stays negative there over about 0.019 in r (31 points of 2001 over [2.8, 4]). Near a bifurcation the orbit converges slowly and the exponent
+    over a finite run stays above its asymptotic value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from netchaos.systems import logistic_exponents
+    >>> np.round(logistic_exponents([3.2, 3.835, 4.0], steps=20000), 2)   # 2-cycle, 3-cycle, chaos
+    array([-0.92, -0.31,  0.69])
+    """
+    r = as_float_array(r, "r")
+    if r.ndim != 1 or r.size == 0:
+        raise ValueError(f"r must be a non-empty 1-D array, got shape {r.shape}")
+    if not np.all(np.isfinite(r) & (r > 0) & (r <= 4)):
+        raise ValueError("r must lie in (0, 4]")
+    steps = check_int(steps, "steps", minimum=1)
+    transient = check_int(transient, "transient", minimum=0)
+    x0 = check_positive(x0, "x0", maximum=1.0)
+    if x0 >= 1.0:
+        raise ValueError("x0 must lie in (0, 1)")
+    x = np.full(r.shape, x0)
+    for _ in range(transient):
+        x = r * x * (1.0 - x)
+    total = np.zeros(r.shape)
+    with np.errstate(divide="ignore"):
+        for _ in range(steps):
+            total += np.log(np.abs(r * (1.0 - 2.0 * x)))
+            x = r * x * (1.0 - x)
+    return total / steps
 
 
 def tent(mu):

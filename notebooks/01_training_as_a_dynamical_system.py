@@ -115,7 +115,10 @@ assert rel < 1e-6
 # by $1 - \eta h_i$: it is stretched when $|1 - \eta h_i| > 1$ (negative curvature, or
 # $\eta h_i > 2$ — the classical stability limit of gradient descent on a quadratic, where
 # the multiplier $1 - \eta h$ crosses $-1$: a flip, or period-doubling, bifurcation of the
-# GD fixed point) and shrunk otherwise. At the initial condition:
+# GD fixed point) and shrunk otherwise. The figure shows $\eta h_i$ for every direction at
+# the initial condition, on a symmetric-logarithmic axis that keeps the sign: the shaded
+# band $0 < \eta h < 2$ contracts, points below 0 (negative curvature) and above the dotted
+# line at 2 stretch.
 
 # %%
 hess_eigs = np.linalg.eigvalsh(model.hessian(theta0, X, y))
@@ -198,10 +201,46 @@ assert leading[1.0][0] > 0.05, "lr = 1: a positive exponent"
 # (notebook 4). At $\eta = 5$ the run spends most of its time in nearly periodic phases,
 # which pull the finite-time exponent down (notebook 5).
 #
+# ## The exponent across $r$
+#
+# The same estimate for 2,001 values of $r$ in $[2.8, 4]$, 2,000 iterations each after a
+# transient of 500: `nc.systems.logistic_exponents` advances all the orbits together as one
+# numpy vector (well under a second). A grid this fine resolves the periodic windows
+# inside the chaotic range, the widest being the period-3 window that opens at
+# $r = 1 + \sqrt{8} \approx 3.8284$.
+#
+# *Predict first:* what sign does $\lambda$ take inside the period-3 window, and what happens
+# to it right at the window's edge?
+
+# %%
+r_grid = np.linspace(2.8, 4.0, 2001)
+lam_r = nc.systems.logistic_exponents(r_grid, steps=2000, transient=500)
+rc = 1 + np.sqrt(8)
+after = (r_grid > rc) & (lam_r >= 0)
+window_end = r_grid[after][0] if after.any() else np.nan
+inside = (r_grid > rc) & (r_grid < window_end)
+print(f"period-3 window: lambda < 0 from r = {rc:.4f} to {window_end:.4f} "
+      f"({inside.sum()} grid points), minimum {lam_r[inside].min():.2f} at "
+      f"r = {r_grid[inside][np.argmin(lam_r[inside])]:.4f}; just below r_c, "
+      f"lambda = {lam_r[(r_grid > 3.80) & (r_grid < rc)].mean():.2f} on average")
+plots.plot_map_exponent(r_grid, lam_r, title="logistic map: $\\lambda(r)$ on 2,001 values of r")
+assert 15 <= inside.sum() and 0.01 < window_end - rc < 0.02, "the window is resolved"
+assert lam_r[inside].max() < 0 < lam_r[(r_grid > 3.80) & (r_grid < rc)].mean()
+
+# %% [markdown]
+# Inside the window the orbit is a stable 3-cycle (later 6, 12, ... as the 3-cycle
+# period-doubles in turn), so $\lambda < 0$, dipping deepest where the cycle passes through
+# the critical point $x = 1/2$ (superstable, $\lambda \to -\infty$). At $r_c$ the 3-cycle is
+# born in a tangent (saddle-node) bifurcation and $\lambda$ drops from chaotic values to 0
+# and below; just below $r_c$ the orbit is chaotic again (notebook 8 returns to the
+# intermittency there). A coarse grid of about 100 points would put at most one or two
+# points in this window and miss the narrower ones altogether.
+#
 # ## Explore
 #
 # The logistic map: drag $r$ through the period-doubling cascade into chaos. The red dot is
-# `lyapunov_spectrum` at the current $r$; the curve is the same estimate on a grid.
+# `lyapunov_spectrum` at the current $r$; the curve is the same estimate on the grid of
+# 2,001 values above.
 
 # %%
 widgets.map_explorer(3.7)

@@ -45,6 +45,10 @@ theta0 = model.init(seed=0)
 # remain: one point for a fixed point, two for a 2-cycle, a band for chaos. Below, the
 # largest Lyapunov exponent from the tangent map: negative on periodic orbits, zero at each
 # bifurcation, positive in chaos, and $\ln 2$ at $r = 4$.
+#
+# *Predict first:* the first period doubling of the logistic map is at $r = 3$, the second
+# near 3.449. Where will the third and fourth be, if each interval is about 4.7 times
+# shorter than the one before?
 
 # %%
 r = np.linspace(2.8, 4.0, 400)
@@ -70,9 +74,13 @@ assert abs(logi.exponent[-1] - np.log(2)) < 0.03, "ln 2 at r = 4"
 # %% [markdown]
 # ## The network's bifurcation diagram
 #
-# The same picture for gradient descent on Iris: the attractor of the training loss
-# (log scale) over the learning rate, and the largest exponent of the GD map, estimated from
-# a shadow trajectory renormalised every 10 steps (Benettin's method).
+# The same picture for gradient descent on Iris: the training loss over 300 steps after a
+# transient of 1,200 (log scale) — an attractor only where those values repeat — over the
+# learning rate, and the largest exponent of the GD map over the same 300 steps, from a
+# shadow trajectory renormalised every 10 steps (Benettin's method).
+#
+# *Predict first:* will the network's diagram show the clean period-doubling cascade of
+# the logistic map, one attractor per learning rate?
 
 # %%
 lr = np.linspace(0.5, 12.0, 300)
@@ -84,7 +92,8 @@ plots.plot_bifurcation(diag, title="Iris 4-10-3, gradient descent", logy=True)
 
 # %% [markdown]
 # Reading the diagram: at small learning rates the loss still decreases after 1,500 steps
-# (no period, exponent near zero: the slow descent of notebook 2). Bands of positive
+# (no period and no attractor reached: the points are the loss values the run passes on its
+# slow descent, notebook 2; exponent near zero). Bands of positive
 # exponents alternate with periodic attractors — period 2 and period 3 among them —
 # and the published $\eta = 5$ sits among narrow chaotic bands. Unlike the logistic map,
 # the network's attractors coexist: neighbouring learning rates can land on different
@@ -116,6 +125,9 @@ plots.plot_intermittency_scaling(law, title="logistic map below $r_c = 1 + \\sqr
 # Now the network: its longest run of period-3 attractors in the diagram gives $\eta_c$, and
 # the loss at $\eta_c - d$ for several distances $d$ is cut into period-3 laminar phases
 # (the existing `laminar_phases`, tolerance 1 % of the interquartile range).
+#
+# *Predict first:* the network has 83 dimensions, not one, and coexisting attractors. Will
+# its laminar phases still lengthen as $(\eta_c - \eta)^{-1/2}$?
 
 # %%
 lr_c, lr_end = diag.window(3)
@@ -146,6 +158,9 @@ plots.plot_intermittency_scaling(net, title=f"Iris network below $\\eta_c$ = {lr
 # loss after 200 steps is below its initial value. Every grid point is one lane of one
 # kernel call. The box-counting dimension of the boundary comes with an interval: the range
 # of slopes over windows of box sizes.
+#
+# *Predict first:* a smooth boundary has dimension 1, a fractal one more. Which do you
+# expect for the boundary between learning rates that train and those that do not?
 
 # %%
 g = np.geomspace(0.1, 100, 96)
@@ -177,19 +192,37 @@ explorer
 #   weight scale instead of the two layers' rates. Is that boundary rough too?
 # - Repeat the intermittency test below another window of the diagram (the period-2 bands,
 #   `diag.window(2)`), or from another initial condition (`model.init(seed=1)`).
-# - In the logistic diagram, find the period-5 window near $r = 3.74$ and measure its
-#   intermittency exponent with `intermittency_scaling(..., period=5)`.
+# - In the logistic diagram, find the period-5 window near $r = 3.74$ (its left edge is at
+#   $r_c \approx 3.7382$) and measure its intermittency exponent with
+#   `intermittency_scaling(..., period=5)`, as for the period-3 window above.
+# - Compute `nc.feigenbaum_ratios(nc.period_doublings(nc.systems.logistic, 2.8, 0.3, n=6))`:
+#   how fast do the ratios approach $\delta = 4.6692$?
 
 # %% [markdown]
-# ## Summary
+# ## Takeaway
 #
 # - The logistic map through the generic map interface gives Feigenbaum's $\delta$ from its
 #   first period doublings, and its exponent curve is zero at the bifurcations and $\ln 2$
 #   at $r = 4$.
 # - The Iris network's diagram alternates periodic attractors (periods 2, 3, ...) and chaotic
-#   bands, with coexisting attractors.
-# - Type-I scaling holds for the logistic map; for the network, the test is run and reported
-#   as it comes out.
+#   bands, with coexisting attractors; at small learning rates no attractor is reached
+#   within the run.
+# - Type-I scaling holds for the logistic map; for the network, the test is run and does not
+#   find it (too few laminar phases, no steady growth towards $\eta_c$).
+# - The boundary of trainability is rough; its box-counting dimension is quoted with the
+#   range of slopes over box sizes, and the zoom shows whether structure persists.
 # - `netchaos reproduce routes` runs all of it at full size (1,000 learning rates, a
 #   256 x 256 trainability map and a 128 x 128 zoom) and writes the figures and
 #   `summary.json`.
+#
+# ## Notes for teachers
+#
+# - Run time a few minutes; the network's bifurcation diagram and the intermittency runs
+#   are the slow cells (every learning rate is one lane of one kernel call).
+# - Every "try this" prompt is answerable with the functions called in this notebook; the
+#   period-5 window and the Feigenbaum ratios need only the logistic map (seconds).
+# - The network's "bifurcation diagram" is a finite-time picture: 1,200 steps of transient
+#   and 300 of record. Insist on the difference between "no period found within the run"
+#   and "no attractor": the slow descent at small learning rates has not reached one.
+# - The negative result of the intermittency test is the point of that section: a textbook
+#   law is tested, not assumed, and reported as it comes out (the assert pins it).

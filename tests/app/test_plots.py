@@ -141,6 +141,13 @@ def test_plot_decay_fits(tmp_path):
     d = 1e-7 * (1 + np.arange(T)) ** -0.1
     fig = plots.plot_decay_fits(t, d, exp_fit=(np.log(1e-7), -1e-3), power_fit=(np.log(1e-7), -0.1))
     assert len(fig.axes) == 2
+    # d changes by 40 % (less than a decade): no logarithmic distance axis, titles say so
+    assert [ax.get_title() for ax in fig.axes] == ["linear", "log t"]
+    assert [ax.get_yscale() for ax in fig.axes] == ["linear", "linear"]
+    narrow = plots.plot_decay_fits(t, 1 - 0.02 * t / t.max())
+    assert narrow.axes[1].get_title() == "log t: d(t) varies by only 2.0 %"
+    wide = plots.plot_decay_fits(t, np.exp(-0.5 * t))
+    assert [ax.get_title() for ax in wide.axes] == ["semi-log", "log-log"]
     for ax in fig.axes:
         assert len(ax.lines) == 3
     _labelled(fig)
@@ -329,6 +336,15 @@ def test_plot_spectrum_from_result():
                                steps=20, seed=0)
     fig = plots.plot_spectrum(res)
     assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    # both exponents resolved; symmetric-log axis with the linear band ln(2) / (2 * 20)
+    assert ax.get_yscale() == "symlog"
+    assert ax.yaxis.get_transform().linthresh == pytest.approx(np.log(2) / 40)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["resolved: 1 positive, 1 negative", "not resolved from 0: 0"]
+    assert "per step" in ax.get_ylabel() and "per step" in fig.axes[1].get_ylabel()
+    with pytest.raises(ValueError, match="resolved"):
+        plots.plot_spectrum([0.1, 0.2], resolved=[True])
 
 
 def test_plot_ftle_vs_loss(tmp_path):
@@ -440,15 +456,19 @@ def test_plot_tangent_eigenvalues(tmp_path):
     h = np.array([10.0, 1.0, 0.1, 0.0, -0.01])
     fig = plots.plot_tangent_eigenvalues(h, [0.01, 1.0, 5.0])
     (ax,) = fig.axes
-    assert len(ax.lines) == 3 + 1                  # three learning rates and |mu| = 1
-    top = ax.lines[2].get_ydata()                  # lr = 5: |1 - 50| first
-    assert top[0] == pytest.approx(49.0) and np.all(np.diff(top) <= 0)
+    assert len(ax.lines) == 3 + 2                  # three learning rates, lr h = 2 and 0
+    top = ax.lines[2].get_ydata()                  # lr = 5: lr h = 50 first, the sign kept
+    assert top[0] == pytest.approx(50.0) and top[-1] == pytest.approx(-0.05)
+    assert np.all(np.diff(top) <= 0) and ax.get_yscale() == "symlog"
     texts = [x.get_text() for x in ax.get_legend().get_texts()]
-    assert texts[0].endswith("1 expanding")        # lr = 0.01: only the negative eigenvalue
+    assert texts[0].endswith("0 above 2, 1 below 0")   # lr = 0.01: the negative eigenvalue
+    assert texts[2].endswith("2 above 2, 1 below 0")   # lr = 5: h = 10 and 1 (5 h > 2)
+    with pytest.raises(ValueError, match="linthresh"):
+        plots.plot_tangent_eigenvalues(h, 1.0, linthresh=0.0)
     _labelled(fig)
     _draw(fig, tmp_path)
     fig = plots.plot_tangent_eigenvalues(np.stack([h, 2 * h]), 1.0, labels=["x", "y"])
-    assert len(fig.axes[0].lines) == 3
+    assert len(fig.axes[0].lines) == 2 + 2
     with pytest.raises(ValueError, match="lr"):
         plots.plot_tangent_eigenvalues(h, -1.0)
     with pytest.raises(ValueError, match="rows but lr"):
@@ -605,6 +625,9 @@ def test_plot_clv_from_result():
     fig = plots.plot_clv(res)
     assert len(fig.axes) == 2
     assert len(fig.axes[0].lines[0].get_xdata()) == res.times.size
+    fig = plots.plot_clv(res, angles=np.zeros(res.times.size), label="($v_1$, span)")
+    assert fig.axes[0].get_ylabel() == "angle ($v_1$, span) [deg]"
+    assert np.all(fig.axes[0].lines[0].get_ydata() == 0)
 
 
 def test_plot_onset_labels_the_swept_learning_rates():

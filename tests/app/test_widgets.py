@@ -174,6 +174,7 @@ def test_view_spectrum():
     assert v.data["exponents"].shape == (3,)
     v = views.view_spectrum(MODEL, DATA, lr=0.01, seed=0, steps=40, k=3)
     assert np.all(np.abs(v.data["exponents"]) < 0.05)     # lr = 0.01: near-neutral
+    assert "0 resolved positive, 3 not resolved from 0 over 40 steps" in v.summary
     with pytest.raises(ValueError, match="k must"):
         views.view_spectrum(MODEL, DATA, k=0)
 

@@ -277,6 +277,13 @@ def plot_eps_curves(t, curves, eps_values, loss=None, *, normalise=True, logy=Tr
     return fig
 
 
+def _scales_name(ax):
+    """'log-log', 'semi-log', 'log t' or 'linear', from the axes' actual scales."""
+    logx, logy = ax.get_xscale() == "log", ax.get_yscale() == "log"
+    return {(True, True): "log-log", (False, True): "semi-log", (True, False): "log t",
+            (False, False): "linear"}[(logx, logy)]
+
+
 @_styled
 def plot_decay_fits(t, distance, *, exp_fit=None, power_fit=None, title=None, fig=None):
     """A decaying distance with an exponential and a power-law fit, in semi-log and log-log axes.
@@ -298,8 +305,11 @@ def plot_decay_fits(t, distance, *, exp_fit=None, power_fit=None, title=None, fi
     Returns
     -------
     matplotlib.figure.Figure
-        ``fig`` or a new figure with two axes: semi-logarithmic (left) and log-log (right),
-        each with the data and the given fits.
+        ``fig`` or a new figure with two axes, each with the data and the given fits:
+        semi-logarithmic (left) and log-log (right) when ``d`` spans a decade or more;
+        over a narrower range the distance axis is linear (a logarithmic axis over a
+        few per cent shows nothing a linear one does not), each panel is titled by its
+        actual scales, and a range below 10 % is noted in the right panel's title.
 
     Examples
     --------
@@ -309,6 +319,8 @@ def plot_decay_fits(t, distance, *, exp_fit=None, power_fit=None, title=None, fi
     >>> fig = plot_decay_fits(None, d, power_fit=(np.log(1e-7), -0.5))
     >>> [len(ax.lines) for ax in fig.axes]          # data and the power law in each
     [2, 2]
+    >>> [ax.get_title() for ax in fig.axes]         # d spans less than a decade
+    ['linear', 'log t']
     """
     d = _arr(distance, "distance", (1,))
     t = _time_axis(t, d.size)
@@ -331,8 +343,12 @@ def plot_decay_fits(t, distance, *, exp_fit=None, power_fit=None, title=None, fi
             _log_or_linear(ax, "x", t[pos])
         if not np.any(np.isfinite(d)):
             _no_data(ax)
-    axes[0].set_title(title or "semi-log")
-    axes[1].set_title("log-log")
+    for ax, default in zip(axes, (title, None)):
+        ax.set_title(default or _scales_name(ax))
+    fin = d[np.isfinite(d) & (d > 0)]
+    if fin.size and fin.max() / fin.min() < 1.1:
+        axes[1].set_title(f"{_scales_name(axes[1])}: d(t) varies by only "
+                          f"{100 * (fin.max() / fin.min() - 1):.1f} %", fontsize="medium")
     axes[1].legend(frameon=False)
     return fig
 

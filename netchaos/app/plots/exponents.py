@@ -44,7 +44,7 @@ def _draw_exponent_histogram(ax, lam, kept=None, bins=30, mle=None, xlabel=None)
             ax.hist(used, bins=edges, color="0.45", label="kept" if kept is not None else None)
     if mle is not None and np.isfinite(mle):
         ax.axvline(mle, color=FIT, ls="--", label=f"$\\lambda_{{nMLE}}$={mle:.3f}")
-    ax.set_xlabel(xlabel or "finite Lyapunov exponent $\\Lambda$")
+    ax.set_xlabel(xlabel or "finite Lyapunov exponent $\\Lambda$ [per step]")
     ax.set_ylabel("count")
     _integer_ticks(ax.yaxis)
     if ax.get_legend_handles_labels()[0]:
@@ -178,7 +178,7 @@ def plot_mle_sweep(values, mle=None, std=None, *, ci=None, kept_fraction=None, x
                 label="$\\lambda_{nMLE}$ $\\pm$ std")
     if reference is not None:
         ax.axhline(reference, color=FIT, ls=":", label=f"published {reference:g}")
-    ax.set_ylabel("$\\lambda_{nMLE}$")
+    ax.set_ylabel("$\\lambda_{nMLE}$ [per step]")
     ax.set_xlabel(xlabel)
     if logx:
         _log_or_linear(ax, "x", x)
@@ -322,7 +322,7 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
         top.plot(x, col(mean_exponent, "mean_exponent"), ls="--", marker=".", color="0.5",
                  label="mean $\\Lambda$ (all fits)")
     top.axhline(0, color="0.5", lw=0.5)
-    top.set_ylabel("network MLE (per step)")
+    top.set_ylabel("network MLE [per step]")
     top.set_xlabel("learning rate $\\eta$")
     top.legend(frameon=False)
     rv = col(rho, "rho")

@@ -12,7 +12,11 @@ __all__ = ["plot_bifurcation", "plot_intermittency_scaling", "plot_trainability"
 
 @_styled
 def plot_bifurcation(result, *, fig=None, title=None, logy=False, markersize=0.3):
-    """The attractor over the parameter (top) and its largest Lyapunov exponent (bottom).
+    """States after the transient over the parameter (top) and the largest exponent (bottom).
+
+    The top panel shows the attractor where the orbit has settled on one (a few points for a
+    periodic orbit, a band for chaos); where it has not (a loss still decreasing after the
+    transient) the points are the states the orbit passes, not an attractor.
 
     Parameters
     ----------
@@ -21,7 +25,7 @@ def plot_bifurcation(result, *, fig=None, title=None, logy=False, markersize=0.3
         An empty figure to draw into (two axes, shared x).
     title : str, optional
     logy : bool, default False
-        Logarithmic attractor axis (losses spanning decades).
+        Logarithmic state axis (losses spanning decades).
     markersize : float, default 0.3
 
     Returns
@@ -35,7 +39,7 @@ def plot_bifurcation(result, *, fig=None, title=None, logy=False, markersize=0.3
     ...                              steps=50, transient=200)
     >>> fig = plot_bifurcation(res)
     >>> [ax.get_ylabel() for ax in fig.axes]
-    ['attractor', 'largest exponent']
+    ['after the transient', 'largest exponent [per iteration]']
     """
     res = result
     if not isinstance(res, BifurcationResult):
@@ -47,13 +51,13 @@ def plot_bifurcation(result, *, fig=None, title=None, logy=False, markersize=0.3
     top.plot(x[ok], y[ok], ",", color=MEAN, ms=markersize, alpha=0.5, rasterized=True)
     if logy:
         top.set_yscale("log")
-    top.set_ylabel("attractor")
+    top.set_ylabel("after the transient")
     if res.diverged.any():
         for v in res.values[res.diverged]:
             top.axvline(v, color="0.9", lw=0.5, zorder=0)
     bottom.plot(res.values, res.exponent, color=MEAN, lw=0.7)
     bottom.axhline(0.0, color=FIT, lw=0.6, ls=":")
-    bottom.set_ylabel("largest exponent")
+    bottom.set_ylabel("largest exponent [per iteration]")
     bottom.set_xlabel(res.name)
     _titled(top, title)
     return fig

@@ -352,14 +352,14 @@ def plot_significance(exponents, p_values, *, alpha=0.05, x=None, xlabel=None, t
         h.legend(frameon=False)
     else:
         _no_data(h)
-    h.set_xlabel("Lyapunov exponent $\\Lambda$ (per step)")
+    h.set_xlabel("Lyapunov exponent $\\Lambda$ [per step]")
     h.set_ylabel("count")
     _integer_ticks(h.yaxis)
     sc.scatter(xs[~sig], lam[~sig], color=NOT_SIGNIFICANT, s=14, label="not significant")
     sc.scatter(xs[sig], lam[sig], color=SIGNIFICANT, s=14, label="significant")
     sc.axhline(0, color="0.5", lw=0.5)
     sc.set_xlabel(xlabel or "initial condition")
-    sc.set_ylabel("Lyapunov exponent $\\Lambda$ (per step)")
+    sc.set_ylabel("Lyapunov exponent $\\Lambda$ [per step]")
     if title:
         fig.suptitle(title)
     return fig

@@ -5,7 +5,7 @@ import matplotlib as mpl
 import numpy as np
 
 from ... import CLVResult, FTLELossResult, SharpnessSeries, SpectrumResult
-from ..._validate import renamed_keywords
+from ..._validate import check_positive, renamed_keywords
 from ._style import (
     FIT,
     LOSS,
@@ -33,20 +33,43 @@ __all__ = ["plot_spectrum", "plot_ftle_vs_loss", "plot_agreement", "plot_map_exp
            "plot_tangent_eigenvalues", "plot_sharpness", "plot_clv", "plot_linearised_decay"]
 
 
+def _symlog(ax, linthresh, values):
+    """Symmetric-logarithmic y axis with ticks at 0 and at the decades beyond ``linthresh``."""
+    ax.set_yscale("symlog", linthresh=linthresh, linscale=0.8)
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    top = max(float(v.max()) if v.size else linthresh, linthresh)
+    decades = 10.0 ** np.arange(np.ceil(np.log10(linthresh) - 1e-9), np.ceil(np.log10(top)) + 1)
+    ax.set_yticks(np.concatenate([-decades[::-1], [0.0], decades]))
+    ax.yaxis.set_minor_locator(mpl.ticker.NullLocator())
+
+
 @_styled
-def plot_spectrum(exponents, *, running=None, times=None, n_show=5, title=None, fig=None):
+def plot_spectrum(exponents, *, running=None, times=None, n_show=5, resolved=None,
+                  linthresh=None, title=None, fig=None):
     """Lyapunov spectrum and (optionally) the running finite-time exponents.
 
     Parameters
     ----------
     exponents : array_like of shape (k,) or SpectrumResult
-        Exponents; a :class:`netchaos.SpectrumResult` supplies ``running`` and ``times``
-        too (explicit arguments win).
+        Exponents per step; a :class:`netchaos.SpectrumResult` supplies ``running``,
+        ``times`` and ``resolved`` (:meth:`~netchaos.SpectrumResult.resolved`) too
+        (explicit arguments win).
     running : array_like of shape (n_blocks, k), optional
         Running finite-time exponents.
     times : array_like of shape (n_blocks,), optional
     n_show : int, default 5
         Running exponents drawn (the first ``n_show`` columns).
+    resolved : bool array_like of shape (k,), optional
+        Exponents that differ from 0 beyond the resolution of the run: drawn in red,
+        the others in grey, with the counts in the legend.
+    linthresh : float, optional
+        Half-width of the linear region of the symmetric-logarithmic exponent axis.
+        Default: ``ln(n) / (2 T)`` for a SpectrumResult (the resolution floor of
+        :meth:`~netchaos.SpectrumResult.resolved`: the shaded band holds the exponents
+        the run cannot tell from 0); for plain exponents spanning more than two decades
+        the median of their moduli, and a linear axis otherwise. When every exponent
+        lies inside the band the axis stays linear, with the band in view.
     title : str, optional
     fig : matplotlib.figure.Figure or SubFigure, optional
         Empty figure to add the spectrum panel (and the running one) to; default a new
@@ -69,22 +92,54 @@ def plot_spectrum(exponents, *, running=None, times=None, n_show=5, title=None, 
     >>> fig = plot_spectrum([0.7, -0.1, -2.0], running=np.ones((4, 3)), n_show=2)
     >>> len(fig.axes), len(fig.axes[1].lines)    # two running exponents and the zero line
     (2, 3)
+    >>> fig = plot_spectrum([0.7, 1e-4, -2e-4, -2.0], resolved=[True, False, False, True])
+    >>> fig.axes[0].get_yscale()
+    'symlog'
     """
     res = _result(exponents, "exponents", SpectrumResult)
     if res is not None:
         exponents = res.exponents
         running = res.running if running is None else running
         times = res.times if times is None else times
+        if resolved is None and not res.diverged:
+            resolved = res.resolved()
+        if linthresh is None and not res.diverged:
+            linthresh = np.log(res.Q.shape[0]) / (2.0 * res.steps)
     lam = _arr(exponents, "exponents", (1,))
     ncols = 2 if running is not None else 1
     fig, axes = _figure(1, ncols, figsize=(4.4 * ncols, 3.1), squeeze=False, fig=fig)
     ax = axes[0, 0]
     order = np.argsort(-np.where(np.isfinite(lam), lam, -np.inf), kind="stable")
-    ax.plot(np.arange(1, lam.size + 1), lam[order], marker="o", ms=2.5, color=MEAN, lw=0.8)
+    idx = np.arange(1, lam.size + 1)
+    if resolved is None:
+        ax.plot(idx, lam[order], marker="o", ms=2.5, color=MEAN, lw=0.8)
+    else:
+        ok = np.asarray(resolved, dtype=bool)
+        if ok.shape != lam.shape:
+            raise ValueError(f"resolved has shape {ok.shape} but exponents {lam.shape}")
+        ok = ok[order]
+        srt = lam[order]
+        ax.plot(idx, srt, color="0.75", lw=0.6)
+        n_pos, n_neg = int(np.sum(ok & (srt > 0))), int(np.sum(ok & (srt < 0)))
+        ax.scatter(idx[ok], srt[ok], s=9, color=SIGNIFICANT, zorder=3,
+                   label=f"resolved: {n_pos} positive, {n_neg} negative")
+        ax.scatter(idx[~ok], srt[~ok], s=5, color=NOT_SIGNIFICANT, zorder=2,
+                   label=f"not resolved from 0: {int(np.sum(~ok))}")
+        ax.legend(frameon=False, fontsize="small", loc="lower left")
     ax.axhline(0, color="0.5", lw=0.5)
+    fin = np.abs(lam[np.isfinite(lam) & (lam != 0)])
+    if linthresh is None and fin.size and fin.max() / fin.min() > 100:
+        linthresh = float(np.median(fin))
+    if linthresh is not None and fin.size:
+        ax.axhspan(-linthresh, linthresh, color="0.92", lw=0, zorder=0)
+        if fin.max() > linthresh:
+            _symlog(ax, float(linthresh), lam)
+            ax.set_ylim(-1.5 * fin.max(), 1.5 * fin.max())
+        else:                    # everything inside the band: linear, the band in view
+            ax.set_ylim(-1.2 * linthresh, 1.2 * linthresh)
     ax.set_xlabel("index $i$ (descending)")
     _integer_ticks(ax.xaxis)
-    ax.set_ylabel("Lyapunov exponent $\\lambda_i$")
+    ax.set_ylabel("Lyapunov exponent $\\lambda_i$ [per step]")
     if not np.any(np.isfinite(lam)):
         _no_data(ax)
     if running is not None:
@@ -97,7 +152,7 @@ def plot_spectrum(exponents, *, running=None, times=None, n_show=5, title=None, 
             rax.plot(tt, R[:, j], color=cmap(j / max(1, n)), label=f"$\\lambda_{{{j + 1}}}(t)$")
         rax.axhline(0, color="0.5", lw=0.5)
         rax.set_xlabel("step $t$")
-        rax.set_ylabel("finite-time exponent")
+        rax.set_ylabel("finite-time exponent [per step]")
         rax.legend(frameon=False, ncols=2)
     if title:
         fig.suptitle(title)
@@ -169,7 +224,7 @@ def plot_ftle_vs_loss(ftle, final_loss=None, *, high_loss=None, ftle_threshold=N
         ax.axvline(ftle_threshold, color=MEAN, ls=":", label="predictor threshold")
     if loss_threshold is not None and np.isfinite(loss_threshold):
         ax.axhline(loss_threshold, color="0.5", ls="--", lw=0.8)
-    ax.set_xlabel("early finite-time exponent $\\lambda_1$")
+    ax.set_xlabel("early finite-time exponent $\\lambda_1$ [per step]")
     ax.set_ylabel("final training loss")
     _log_or_linear(ax, "y", Ls)
     ax.legend(frameon=False)
@@ -268,7 +323,7 @@ def plot_map_exponent(params, exponents, *, orbit=None, param=None, exponent=Non
                 label=f"$\\lambda$ = {exponent:.3f}")
         ax.legend(frameon=False, loc="lower left")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Lyapunov exponent $\\lambda$")
+    ax.set_ylabel("Lyapunov exponent $\\lambda$ [per iteration]")
     if orbit is not None:
         x = _arr(orbit, "orbit", (1,))
         oax = axes[0, 1]
@@ -283,11 +338,16 @@ def plot_map_exponent(params, exponents, *, orbit=None, param=None, exponent=Non
 
 
 @_styled
-def plot_tangent_eigenvalues(hessian_eigenvalues, lr, *, labels=None, title=None, ax=None):
-    """Moduli ``|1 - lr h_i|`` of the eigenvalues of the GD tangent map ``I - lr H``.
+def plot_tangent_eigenvalues(hessian_eigenvalues, lr, *, labels=None, linthresh=1e-3, title=None,
+                             ax=None):
+    """The products ``lr h_i`` that set the eigenvalues ``1 - lr h_i`` of the GD tangent map.
 
-    A direction with modulus above 1 is stretched by one GD step, one below 1
-    is contracted, and one at 1 is neutral (a flat direction of the loss).
+    A direction is stretched by one GD step when ``|1 - lr h_i| > 1``: either
+    ``lr h_i < 0`` (negative curvature: stretched without changing sign) or
+    ``lr h_i > 2`` (beyond the flip threshold: stretched and flipped at every step).
+    Between 0 and 2 it is contracted, and at 0 it is neutral (a flat direction).
+    The axis is symmetric-logarithmic so that the sign of the curvature stays
+    visible over many decades.
 
     Parameters
     ----------
@@ -298,27 +358,31 @@ def plot_tangent_eigenvalues(hessian_eigenvalues, lr, *, labels=None, title=None
         rates draws the same Hessian once per learning rate.
     labels : sequence of str, optional
         Legend entries (default ``lr = ...``).
+    linthresh : float, default 1e-3
+        Half-width of the linear region of the symmetric-logarithmic axis around 0.
     title : str, optional
     ax : matplotlib.axes.Axes, optional
-        Axes to draw the moduli into; default a new figure.
+        Axes to draw into; default a new figure.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure of ``ax`` or a new one with one axis: the sorted moduli against their
-        rank, logarithmic, with the neutral line ``|mu| = 1``.
+        The figure of ``ax`` or a new one with one axis: the sorted ``lr h_i`` against
+        their rank, the contracting band ``0 < lr h < 2`` shaded, lines at 0 and 2, and
+        per set the numbers of stretched directions of either kind in the legend.
 
     Examples
     --------
     >>> from netchaos.app.plots import plot_tangent_eigenvalues
-    >>> fig = plot_tangent_eigenvalues([10.0, 1.0, 0.0], [0.01, 0.5])
+    >>> fig = plot_tangent_eigenvalues([10.0, 1.0, 0.0, -0.5], [0.01, 0.5])
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    ['$\\\\eta$ = 0.01: 0 expanding', '$\\\\eta$ = 0.5: 1 expanding']
+    ['$\\\\eta$ = 0.01: 0 above 2, 1 below 0', '$\\\\eta$ = 0.5: 1 above 2, 1 below 0']
     """
     h = _rows(hessian_eigenvalues, "hessian_eigenvalues")
     etas = _arr(lr, "lr", (0, 1)).ravel()
     if etas.size == 0 or not np.all(np.isfinite(etas) & (etas > 0)):
         raise ValueError("lr must be finite and > 0")
+    linthresh = check_positive(linthresh, "linthresh")
     n_sets = max(h.shape[0], etas.size)
     if h.shape[0] not in (1, n_sets) or etas.size not in (1, n_sets):
         raise ValueError(f"hessian_eigenvalues has {h.shape[0]} rows but lr has {etas.size} "
@@ -327,19 +391,23 @@ def plot_tangent_eigenvalues(hessian_eigenvalues, lr, *, labels=None, title=None
     etas = np.broadcast_to(etas, (n_sets,))
     if labels is not None and len(labels) != n_sets:
         raise ValueError(f"labels has {len(labels)} entries for {n_sets} sets")
-    mu = np.sort(np.abs(1.0 - etas[:, None] * h), axis=1)[:, ::-1]
+    eh = np.sort(etas[:, None] * h, axis=1)[:, ::-1]
     ax = _axes(ax, figsize=(4.8, 3.2))
-    rank = np.arange(1, mu.shape[1] + 1)
-    for i, (row, c) in enumerate(zip(mu, _palette(n_sets))):
-        n_up = int(np.sum(row > 1 + 1e-12))
+    rank = np.arange(1, eh.shape[1] + 1)
+    for i, (row, c) in enumerate(zip(eh, _palette(n_sets))):
+        mu = np.abs(1.0 - row)
+        n_flip = int(np.sum((row > 2) & (mu > 1 + 1e-12)))
+        n_neg = int(np.sum((row < 0) & (mu > 1 + 1e-12)))
         lab = labels[i] if labels is not None else f"$\\eta$ = {etas[i]:g}"
         ax.plot(rank, row, color=c, marker="o", ms=2, lw=0.8,
-                label=f"{lab}: {n_up} expanding")
-    ax.axhline(1.0, color="0.5", ls=":", lw=0.8)
+                label=f"{lab}: {n_flip} above 2, {n_neg} below 0")
+    ax.axhspan(0.0, 2.0, color="0.92", lw=0, zorder=0)
+    ax.axhline(2.0, color=FIT, ls=":", lw=0.8)
+    ax.axhline(0.0, color="0.5", lw=0.6)
+    _symlog(ax, linthresh, eh)
     ax.set_xlabel("rank $i$ (descending)")
-    ax.set_ylabel("$|1 - \\eta\\, h_i|$")
-    _log_or_linear(ax, "y", mu)
-    ax.legend(frameon=False)
+    ax.set_ylabel("$\\eta\\, h_i$  (contracting for $0 < \\eta h < 2$)")
+    ax.legend(frameon=False, fontsize="small")
     return _titled(ax, title)
 
 
@@ -409,7 +477,8 @@ def plot_sharpness(t, sharpness=None, threshold=None, loss=None, *, title=None, 
 
 
 @_styled
-def plot_clv(times, angles=None, local=None, *, n_show=3, title=None, fig=None):
+def plot_clv(times, angles=None, local=None, *, n_show=3, label="$(v_1, v_2)$", title=None,
+             fig=None):
     """Covariant Lyapunov vectors along a trajectory: an angle and the local growth rates.
 
     Parameters
@@ -418,12 +487,17 @@ def plot_clv(times, angles=None, local=None, *, n_show=3, title=None, fig=None):
         Iterations (a :class:`netchaos.CLVResult` supplies everything, with
         the angle between its first two vectors).
     angles : array_like of shape (n,), optional (required without a CLVResult)
-        Angle (radians) between two covariant vectors; near-zero angles are
-        near-tangencies of expanding and contracting directions.
+        Angle (radians) between two covariant vectors, or between a vector and a
+        subspace (:meth:`netchaos.CLVResult.angle_to_span`); near-zero angles
+        between the expanding vector and the contracting subspace are
+        near-tangencies. Given with a CLVResult, it replaces the default angle between
+        the first two vectors.
     local : array_like of shape (n - 1, k), optional
         Local growth rates of the vectors over each block.
     n_show : int, default 3
         Growth rates drawn (the first ``n_show`` columns).
+    label : str, default "$(v_1, v_2)$"
+        What the angle is between, for the axis label.
     title : str, optional
     fig : matplotlib.figure.Figure or SubFigure, optional
         Empty figure to add the angle panel (and the growth-rate panel) to; default a new
@@ -450,7 +524,8 @@ def plot_clv(times, angles=None, local=None, *, n_show=3, title=None, fig=None):
     res = _result(times, "times", CLVResult)
     if res is not None:
         times = res.times
-        angles = res.angles(0, 1) if res.vectors.shape[2] > 1 else np.zeros(res.times.size)
+        if angles is None:
+            angles = res.angles(0, 1) if res.vectors.shape[2] > 1 else np.zeros(res.times.size)
         local = res.local if local is None else local
     if angles is None:
         raise TypeError("plot_clv needs angles (or a CLVResult)")
@@ -464,7 +539,7 @@ def plot_clv(times, angles=None, local=None, *, n_show=3, title=None, fig=None):
     ax = axes[0, 0]
     ax.plot(s, np.degrees(a), color=MEAN, lw=0.8)
     ax.set_xlabel("step $t$")
-    ax.set_ylabel("angle $(v_1, v_2)$ [deg]")
+    ax.set_ylabel(f"angle {label} [deg]")
     ax.set_ylim(bottom=0)
     if local is not None:
         R = _arr(local, "local", (2,))
@@ -476,7 +551,7 @@ def plot_clv(times, angles=None, local=None, *, n_show=3, title=None, fig=None):
             lax.plot(s[1:], R[:, j], color=c, lw=0.7, label=f"$v_{{{j + 1}}}$")
         lax.axhline(0, color="0.5", lw=0.5)
         lax.set_xlabel("step $t$")
-        lax.set_ylabel("local growth rate")
+        lax.set_ylabel("local growth rate [per step]")
         lax.legend(frameon=False, ncols=3)
     if title:
         axes[0, 0].set_title(title)
