@@ -367,7 +367,7 @@ def test_positive_exponents_against_the_fit_uncertainty():
     rng = np.random.default_rng(0)
     walk = np.cumsum(rng.normal(0, 0.05, 200))
     logd = np.stack([0.2 * np.minimum(t, 80), 0.05 * t, 0.0005 * t, walk, -0.1 * t])
-    fl = nc.finite_lyapunov(1e-8 * np.exp(logd), saturation=False)
+    fl = nc.finite_lyapunov(1e-8 * np.exp(logd), saturation=False, layout="init,t")
     assert fl.stderr[2] < 1e-6                       # a line: the standard error alone is 0
     pos, fitted = pr.positive_exponents(fl)
     assert fitted.all()
