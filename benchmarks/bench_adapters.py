@@ -67,6 +67,8 @@ def main(argv=None):
     g = grad(loss)
 
     def by_hand():
+        # the thread count the adapter keeps (Numba's OpenMP layer raises the shared one)
+        torch.set_num_threads(1)
         theta = torch.as_tensor(model.theta).clone()
         Q = torch.as_tensor(np.linalg.qr(np.random.default_rng(0).standard_normal((P, k)))[0])
         logs = torch.zeros(k, dtype=torch.float64)

@@ -53,9 +53,10 @@ def distance_layout(arr, layout):
     if layout is None:
         if ndim == 2:
             raise ValueError(
-                f"distances of shape {shape} is ambiguous: give layout='pert,t' (one initial "
-                f"condition), 't,pert' (time first), 'init,t' or 't,init' (one perturbation "
-                f"each)")
+                f"distances of shape {shape} is ambiguous: name its axes with layout='pert,t' "
+                f"(one initial condition's perturbations), 't,pert' (the same, time first), "
+                f"'init,t' (one series per initial condition, e.g. the means over the "
+                f"perturbations) or 't,init'")
         layout = "init,pert,t" if ndim == 3 else "t"
     if not isinstance(layout, str):
         raise TypeError(f"layout must be a string such as 'pert,t', got {type(layout).__name__}")

@@ -225,24 +225,14 @@ def _as_distance_array(distances, layout=None):
         distances = distances.distances
     arr = as_float_array(to_numpy(distances, "distances"), "distances", ndim=(1, 2, 3),
                          finite=False)
-    if layout is not None:
-        arr = distance_layout(arr, layout)
-    elif arr.ndim == 2 and arr.shape[0] >= arr.shape[1]:
-        raise ValueError(
-            f"distances of shape {arr.shape} is ambiguous: read as (n_init, T) it would be "
-            f"{arr.shape[0]} initial conditions of {arr.shape[1]} time points each; name its "
-            f"axes with layout='init,t', 't,pert' (time first), 'pert,t' (one initial "
-            f"condition) or 't,init'")
+    arr = distance_layout(arr, layout)     # (n_init, n_pert, T); a 2-D array needs layout
     with np.errstate(invalid="ignore"):
         if np.any(arr < 0):
             raise ValueError("distances must be >= 0")
-    if arr.ndim == 1:
-        arr = arr[None]
-    if arr.ndim == 3:
-        if arr.shape[1] == 0:
-            raise ValueError("distances has no perturbations (axis 1 is empty)")
-        # a NaN member makes the mean NaN: divergence is reported, never averaged away
-        arr = arr.mean(axis=1)
+    if arr.shape[1] == 0:
+        raise ValueError("distances has no perturbations (axis 1 is empty)")
+    # a NaN member makes the mean NaN: divergence is reported, never averaged away
+    arr = arr.mean(axis=1)
     if arr.shape[0] == 0:
         raise ValueError("distances has no initial conditions")
     return arr
@@ -330,12 +320,13 @@ def finite_lyapunov(distances, min_window=20, starts=None, lengths="all", max_st
 
     Parameters
     ----------
-    distances : array_like of shape (n_init, n_pert, T), (n_init, T) or (T,)
+    distances : array_like of shape (n_init, n_pert, T) or (T,), or 2-D with ``layout``
         Distances d_j(t) >= 0 between perturbed and reference trajectories
-        (already averaged over perturbations when 2-D; one series when 1-D),
-        or an :class:`EnsembleResult`. A 2-D array with at least as many rows as
-        time points is refused as ambiguous (a time-first recording?) unless
-        ``layout`` names its axes.
+        (one series when 1-D), or an :class:`EnsembleResult`. A 2-D array is
+        ambiguous -- (n_init, T) means over the perturbations, one initial
+        condition's (n_pert, T), or either time first -- and is refused with a
+        ValueError unless ``layout`` names its axes (``layout="init,t"`` for
+        the (n_init, T) means).
     min_window : int, default 20
         Minimum number of points of a fit window, >= 3.
     starts : int or array_like of int, optional
@@ -611,8 +602,8 @@ def network_mle(fl, r2=None, min_r2=0.9, min_exponent=0.05, n_boot=1000, ci=0.95
     >>> import numpy as np
     >>> import netchaos as nc
     >>> rates = np.array([0.2, 0.3, 0.4])
-    >>> d = 1e-8 * np.exp(rates[:, None] * np.minimum(np.arange(150), 50))
-    >>> m = nc.network_mle(nc.finite_lyapunov(d), seed=0)
+    >>> d = 1e-8 * np.exp(rates[:, None] * np.minimum(np.arange(150), 50))   # (n_init, T)
+    >>> m = nc.network_mle(nc.finite_lyapunov(d, layout="init,t"), seed=0)
     >>> round(m.exponent, 3), m.n_kept, m.ci[0] < m.exponent < m.ci[1]
     (0.3, 3, True)
     """

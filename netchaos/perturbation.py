@@ -249,9 +249,13 @@ def ensemble_block(model, data, lr, steps, eps, n_init, n_pert, entropy, pert_ke
     """
     P = model.n_params
     lo, hi = (0, n_init) if block is None else block
-    if theta0 is None:
+    if theta0 is None and hasattr(model, "_init_rows"):
         theta_init = model._init_rows(stream(entropy, INIT_STREAM), n_init, (lo, hi), init_scale,
                                       init_scheme)
+    elif theta0 is None:       # a protocol model: its own init, all n_init rows, sliced
+        theta_init = as_float_array(model.init(seed=stream(entropy, INIT_STREAM), n=n_init,
+                                               scale=init_scale, scheme=init_scheme),
+                                    "model.init()", ndim=2)[lo:hi].copy()
     else:
         theta_init = np.array(theta0[lo:hi], dtype=np.float64, copy=True)
 
@@ -338,7 +342,16 @@ def _stacked_states(theta_start, eps, rng, mask, lo, n_pert, delta):
 
 
 def check_ensemble_args(model, lr, steps, eps, n_init, n_pert, scope, start, theta0, init_scale):
-    check_model(model)
+    if hasattr(model, "_kernel_args"):
+        check_model(model)
+    else:  # a model of the network protocol (an adapter): trained through its grad
+        check_model(model, "tangent")
+        if scope == "weights" and not hasattr(model, "weight_mask"):
+            raise TypeError(f"scope='weights' needs model.weight_mask, which "
+                            f"{type(model).__name__} lacks; give scope='all'")
+        if theta0 is None and not hasattr(model, "init"):
+            raise TypeError(f"{type(model).__name__} has no init(seed, n, scale, scheme): "
+                            f"give the initial conditions as theta0")
     lr = check_positive(lr, "lr")
     steps = check_int(steps, "steps", minimum=1)
     eps = check_positive(eps, "eps", allow_zero=True)
@@ -382,7 +395,10 @@ def perturbation_ensemble(model, data, lr, steps, eps, n_init=None, n_pert=5, se
 
     Parameters
     ----------
-    model : MLP
+    model : MLP or a model of the network model protocol
+        E.g. a :mod:`netchaos.adapters` model; :func:`netchaos.train` steps it
+        through its ``grad``. Without ``theta0`` its ``init`` gives the initial
+        conditions (an adapter's: its module's parameters, repeated).
     data : Dataset or tuple
         As for :func:`netchaos.train`.
     lr : float

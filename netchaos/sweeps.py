@@ -27,6 +27,7 @@ from ._validate import (
     check_positive,
     renamed_keywords,
     split_data,
+    to_numpy,
 )
 from .checkpoint import ChunkStore
 from .distributed import check_executor, dashboard_link, run_chunks
@@ -199,9 +200,14 @@ def _sweep_store(name, vals, base, same_perturbations, checkpoint, resume, seed_
     model = base["model"]
     X, y, Xte, yte = split_data(base["data"])
     names = ("X_train", "y_train") if hasattr(base["data"], "X_train") else ("X", "y")
-    arrays = list(model._check_data(X, y, *names))
-    if base["test_metrics"] and Xte is not None and len(Xte):
-        arrays += list(model._check_data(Xte, yte, "X_test", "y_test"))
+    if hasattr(model, "_check_data"):
+        arrays = list(model._check_data(X, y, *names))
+        if base["test_metrics"] and Xte is not None and len(Xte):
+            arrays += list(model._check_data(Xte, yte, "X_test", "y_test"))
+    else:  # a protocol model: the data as given (tensors converted)
+        arrays = [np.asarray(to_numpy(a, n)) for a, n in zip((X, y), names)]
+        if base["test_metrics"] and Xte is not None and len(Xte):
+            arrays += [np.asarray(to_numpy(Xte, "X_test")), np.asarray(to_numpy(yte, "y_test"))]
     if resume and not seed_given:
         stored = ChunkStore.stored(checkpoint)
         if stored is not None:
@@ -380,7 +386,8 @@ def eps_sweep(model, data, lr, steps, eps_values, n_init=None, n_pert=5, seed=No
     Parameters
     ----------
     model, data, lr, steps, n_init, n_pert, seed, scope, start, theta0, init_scale, init_scheme
-        As for :func:`perturbation_ensemble`.
+        As for :func:`perturbation_ensemble`: ``model`` a :class:`netchaos.MLP` or any
+        model of the network model protocol (e.g. a :mod:`netchaos.adapters` model).
     eps_values : array_like of shape (n_values,)
         Perturbation radii, >= 0, distinct.
     same_perturbations : bool, default True

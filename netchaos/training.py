@@ -15,6 +15,8 @@ from ._validate import (
     check_bool,
     check_int,
     check_memory,
+    check_model,
+    check_model_data,
     check_positive,
     rng_from,
     split_data,
@@ -135,7 +137,13 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
 
     Parameters
     ----------
-    model : MLP
+    model : MLP or a model of the network model protocol
+        A :class:`netchaos.MLP` runs on the lane kernels; any other object with
+        ``n_params``, ``grad(theta, X, y)`` and ``hvp`` (``_validate.MODEL_PROTOCOL``,
+        e.g. a :mod:`netchaos.adapters` model) is stepped one trajectory at a
+        time through its ``grad``, with the same records and divergence flags
+        (loss from its ``loss``, NaN without one; accuracy from an
+        ``accuracy(theta, X, y)`` method, else NaN).
     data : Dataset or tuple
         A :class:`netchaos.datasets.Dataset` (its training arrays drive the map,
         the test arrays feed ``test_metrics``) or a tuple ``(X, y)`` or
@@ -194,15 +202,10 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     (8, 101)
     """
     if not hasattr(model, "_kernel_args"):
-        raise TypeError(f"model must be a netchaos.MLP, got {type(model).__name__}")
-    steps = check_int(steps, "steps", minimum=0)
-    every = check_int(every, "every", minimum=1)
-    if not isinstance(record, str):
-        raise TypeError(f"record must be a string, one of {_RECORD}, got {type(record).__name__}")
-    if record not in _RECORD:
-        raise ValueError(f"record must be one of {_RECORD}, got {record!r}")
-    test_metrics = check_bool(test_metrics, "test_metrics")
-    progress = check_bool(progress, "progress")
+        return _train_protocol(model, data, theta0, lr, steps, record, every, batch_size, seed,
+                               reference, test_metrics, progress)
+    steps, every, test_metrics, progress = _check_common(record, every, steps, test_metrics,
+                                                         progress)
     arr, single = model._check_theta(theta0, name="theta0")
     lr, lr_rows = _check_lr(lr, arr.shape[0] if not single else None, model.n_params)
     X, y, Xte, yte = split_data(data)
@@ -314,14 +317,151 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
         diverged_at=out(div_at),
         lr=lr, steps=steps, batch_size=batch_size,
     )
-    if record == "params":
-        # (n_blocks, n_rec, P, lanes) -> (K, n_rec, P)
-        res.params = out(params_out)
-        res.param_steps = np.arange(n_rec, dtype=np.int64) * every
+    # (n_blocks, n_rec, P, lanes) -> (K, n_rec, P)
+    return _finish(res, out(params_out) if record == "params" else None, every, single)
+
+
+def _finish(res, params, every, single):
+    """``res`` with the recorded parameters (or None) and the scalars of one trajectory."""
+    if params is not None:
+        res.params = params
+        res.param_steps = np.arange(params.shape[-2], dtype=np.int64) * every
     if single:
         res.diverged = bool(res.diverged)
         res.diverged_at = int(res.diverged_at)
     return res
+
+
+def _check_common(record, every, steps, test_metrics, progress):
+    steps = check_int(steps, "steps", minimum=0)
+    every = check_int(every, "every", minimum=1)
+    if not isinstance(record, str):
+        raise TypeError(f"record must be a string, one of {_RECORD}, got {type(record).__name__}")
+    if record not in _RECORD:
+        raise ValueError(f"record must be one of {_RECORD}, got {record!r}")
+    return steps, every, check_bool(test_metrics, "test_metrics"), check_bool(progress,
+                                                                              "progress")
+
+
+def _train_protocol(model, data, theta0, lr, steps, record, every, batch_size, seed, reference,
+                    test_metrics, progress):
+    """:func:`train` for a model of the network model protocol: every trajectory stepped
+    through ``model.grad``, with the records and the divergence rules of the lane kernels."""
+    check_model(model, "tangent")
+    steps, every, test_metrics, progress = _check_common(record, every, steps, test_metrics,
+                                                         progress)
+    P = model.n_params
+    arr = as_float_array(theta0, "theta0", ndim=(1, 2), finite=False)
+    single = arr.ndim == 1
+    rows = np.array(arr[None] if single else arr, dtype=np.float64)
+    if rows.shape[1] != P:
+        raise ValueError(f"theta0 must have {P} parameters in its last axis, got shape "
+                         f"{arr.shape}")
+    K = rows.shape[0]
+    lr, lr_rows = _check_lr(lr, None if single else K, P)
+    X, y, Xte, yte = split_data(data)
+    check_model_data(model, X, y)
+    if test_metrics:
+        if Xte is None or len(Xte) == 0:
+            raise ValueError("test_metrics=True needs test data (a Dataset with X_test, or a 4-tuple)")
+        check_model_data(model, Xte, yte)
+    n_samples = len(X)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n_samples)
+        batches = _batches(rng_from(seed), n_samples, batch_size, max(steps, 1))
+    ref = _groups(reference, K)[0] if reference is not None else None
+    if reference is not None and single:
+        raise ValueError("reference needs an ensemble theta0 of shape (K, n_params)")
+    _check_size(model, K, steps, every, record, reference is not None, test_metrics, batch_size)
+    rates = np.full((K, 1), lr) if lr_rows is None else lr_rows
+    has_loss, has_acc = hasattr(model, "loss"), hasattr(model, "accuracy")
+    T = steps + 1
+    want = record != "final"
+    loss = np.full((K, T), np.nan)
+    acc = np.full((K, T), np.nan)
+    te_loss = np.full((K, T), np.nan)
+    te_acc = np.full((K, T), np.nan)
+    n_rec = steps // every + 1 if record == "params" else 0
+    params = np.full((K, n_rec, P), np.nan)
+    d1 = np.full((K, T), np.nan)
+    d2 = np.full((K, T), np.nan)
+    alive = np.isfinite(rows).all(axis=1)
+    div_at = np.where(alive, -1, 0).astype(np.int64)
+
+    def metric(fn, theta, Xs, ys):
+        with np.errstate(all="ignore"):
+            return float(fn(theta, Xs, ys))
+
+    def record_distances(t):
+        if ref is None:
+            return
+        for k in range(K):
+            r = ref[k]
+            if r < 0:
+                d1[k, t] = d2[k, t] = 0.0
+            elif alive[k] and alive[r]:
+                v = rows[k] - rows[r]
+                d1[k, t], d2[k, t] = np.abs(v).sum(), np.sqrt(v @ v)
+
+    if n_rec:
+        params[:, 0] = rows          # the initial states, as given
+    record_distances(0)
+    bar = progress_bar(progress, steps, f"GD ({K} traj.)", unit="step")
+    try:
+        for t in range(T):
+            step = t < steps
+            grads = np.zeros_like(rows)
+            for k in np.nonzero(alive)[0]:
+                th = rows[k]
+                if has_loss:
+                    tl = metric(model.loss, th, X, y)
+                    if not np.isfinite(tl):
+                        alive[k], div_at[k] = False, t
+                        continue
+                    loss[k, t] = tl
+                if has_acc and want:
+                    acc[k, t] = metric(model.accuracy, th, X, y)
+                if test_metrics:
+                    te_loss[k, t] = metric(model.loss, th, Xte, yte) if has_loss else np.nan
+                    if has_acc:
+                        te_acc[k, t] = metric(model.accuracy, th, Xte, yte)
+                if step:
+                    idx = batches[t] if batch_size is not None else None
+                    with np.errstate(all="ignore"):
+                        grads[k] = (model.grad(th, X, y) if idx is None
+                                    else model.grad(th, X[idx], y[idx]))
+            if not step:
+                break
+            with np.errstate(all="ignore"):
+                new = rows - rates * grads
+            bad = alive & ~np.isfinite(new).all(axis=1)
+            div_at[bad] = t + 1
+            alive &= ~bad
+            rows[alive] = new[alive]
+            if n_rec and (t + 1) % every == 0:
+                params[alive, (t + 1) // every] = rows[alive]
+            record_distances(t + 1)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    # records after a divergence are NaN, as the lane kernels write them
+    after = (div_at[:, None] >= 0) & (np.arange(T) >= div_at[:, None])
+    for a in (loss, acc, te_loss, te_acc):
+        a[after] = np.nan
+
+    def out(a):
+        return a[0] if single else a
+
+    res = TrainResult(
+        theta=out(rows), loss=out(loss) if want else None, accuracy=out(acc) if want else None,
+        test_loss=out(te_loss) if test_metrics else None,
+        test_accuracy=out(te_acc) if test_metrics else None,
+        distance_l1=d1 if ref is not None else None, distance_l2=d2 if ref is not None else None,
+        diverged=out(div_at >= 0), diverged_at=out(div_at), lr=lr, steps=steps,
+        batch_size=batch_size)
+    return _finish(res, out(params) if record == "params" else None, every, single)
 
 
 def _check_lr(lr, K, n_params):

@@ -106,3 +106,50 @@ def test_momentum_on_a_quadratic():
     expect = np.concatenate([np.log(np.abs(np.linalg.eigvals(
         np.array([[1 - lr * a, -lr * beta], [a, beta]])))) for a in (1.0, 2.5)])
     np.testing.assert_allclose(np.sort(res.exponents), np.sort(expect), atol=2e-3)
+
+
+def _layernorm_net(params, X):
+    h = X @ params["W1"] + params["b1"]
+    mu = h.mean(axis=1, keepdims=True)
+    var = ((h - mu) ** 2).mean(axis=1, keepdims=True)
+    h = (h - mu) / jnp.sqrt(var + 1e-5) * params["gamma"] + params["beta"]
+    return jnp.tanh(h) @ params["W2"] + params["b2"]
+
+
+def test_layernorm_spectrum_sharpness_and_ensemble():
+    data = nc.datasets.digits(n_train=60)
+    rng = np.random.default_rng(1)
+    params = {"W1": 0.2 * rng.standard_normal((64, 8)), "b1": np.zeros(8),
+              "gamma": np.ones(8), "beta": np.zeros(8),
+              "W2": 0.3 * rng.standard_normal((8, 10)), "b2": np.zeros(10)}
+    model = JaxModel(_layernorm_net, params, _xent, data)
+    assert model.n_params == 64 * 8 + 8 + 8 + 8 + 80 + 10
+    X, y = data.train
+    theta, lr = model.theta, 0.3
+    # reference: the dense Hessian of the flat loss by jax.hessian (forward over reverse
+    # of the whole Jacobian, a different route from the adapter's jvp of the gradient)
+    hess = jax.jit(jax.hessian(lambda f: _xent(_layernorm_net(model._unravel(f), X),
+                                              jnp.asarray(y))))
+    H = np.asarray(hess(jnp.asarray(theta)))
+    V = rng.standard_normal((model.n_params, 3))     # k = 3 columns, as the spectrum's
+    m = model.map(lr)
+    np.testing.assert_allclose(m.tangent(theta, V), V - lr * H @ V, atol=1e-12)
+    h = np.linalg.eigvalsh(0.5 * (H + H.T))
+    assert nc.sharpness(model, theta, X, y, seed=0) == pytest.approx(h[-1], rel=1e-9)
+    # the matrix-free spectrum against the same QR iteration on dense Jacobians I - lr H
+    eye = np.eye(model.n_params)
+    dense = nc.Map(m.step, jacobian=lambda x: eye - lr * np.asarray(hess(jnp.asarray(x))))
+    spec = nc.lyapunov_spectrum(m, x0=theta, steps=6, k=3, seed=0)
+    ref = nc.lyapunov_spectrum(dense, x0=theta, steps=6, k=3, seed=0)
+    assert np.isfinite(spec.exponents).all()
+    np.testing.assert_allclose(spec.exponents, ref.exponents, rtol=0, atol=1e-10)
+    # an ensemble through the protocol equals the ensemble of the adapter's map
+    ens = nc.perturbation_ensemble(model, data, lr=lr, steps=20, eps=1e-7, n_pert=2,
+                                   theta0=theta, seed=2)
+    ref = map_ensemble(m, theta, 20, 1e-7, n_pert=2, seed=2, mask=model.weight_mask,
+                       loss=model.loss)
+    np.testing.assert_array_equal(ens.delta, ref.delta)
+    np.testing.assert_allclose(ens.distances, ref.distances, rtol=1e-12)
+    np.testing.assert_allclose(ens.loss, ref.loss, rtol=1e-12)
+    fl = nc.finite_lyapunov(ens, min_window=8)
+    assert fl.reason[0] in nc.exponents.REASONS and ens.n_diverged == 0

@@ -61,7 +61,9 @@ def test_finite_lyapunov_noisy():
 def test_finite_lyapunov_input_shapes():
     d, _ = synthetic(n_pert=3, noise=0.01, seed=4)
     three = nc.finite_lyapunov(d)
-    two = nc.finite_lyapunov(d.mean(axis=1))
+    two = nc.finite_lyapunov(d.mean(axis=1), layout="init,t")     # the means, named
+    with pytest.raises(ValueError, match="ambiguous.*layout=.*'init,t'"):
+        nc.finite_lyapunov(d.mean(axis=1))                        # (4, 301): rows < T
     np.testing.assert_array_equal(three.exponent, two.exponent)
     np.testing.assert_array_equal(three.window, two.window)
     one = nc.finite_lyapunov(d[2].mean(axis=0))
@@ -73,7 +75,7 @@ def test_finite_lyapunov_input_shapes():
 
 def test_finite_lyapunov_window_options():
     d, kinks = synthetic(n_pert=1)
-    d = d[:, 0]
+    d = d[:, :1]                   # (n_init, 1, T): one perturbation each
     for kw in (dict(lengths="all"), dict(lengths=[10, 20, 40]), dict(starts=[0, 3]),
                dict(starts=2), dict(min_window=14)):
         fl = nc.finite_lyapunov(d, **kw)

@@ -86,7 +86,8 @@ def positive_exponents(fl, level=0.95):
     >>> t = np.arange(120.0)
     >>> grow = 1e-8 * np.exp(0.3 * t)                           # exponential divergence
     >>> drift = 1e-8 * np.exp(0.001 * t)                          # a slow drift of ln d
-    >>> positive_exponents(finite_lyapunov(np.stack([grow, drift]), saturation=False))[0]
+    >>> fl = finite_lyapunov(np.stack([grow, drift]), saturation=False, layout="init,t")
+    >>> positive_exponents(fl)[0]
     array([ True, False])
     """
     from scipy.stats import norm

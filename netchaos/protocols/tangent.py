@@ -113,8 +113,8 @@ def exponent_agreement(fl_ens, fl_tan, **mle):
     >>> from netchaos import finite_lyapunov
     >>> t = np.arange(80.0)[None]
     >>> rates = np.array([[0.2], [0.3], [0.4], [0.5]])
-    >>> fl_a = finite_lyapunov(1e-8 * np.exp(rates * np.minimum(t, 30)))
-    >>> fl_b = finite_lyapunov(1e-8 * np.exp(1.1 * rates * np.minimum(t, 30)))
+    >>> fl_a = finite_lyapunov(1e-8 * np.exp(rates * np.minimum(t, 30)), layout="init,t")
+    >>> fl_b = finite_lyapunov(1e-8 * np.exp(1.1 * rates * np.minimum(t, 30)), layout="init,t")
     >>> agr = exponent_agreement(fl_a, fl_b)
     >>> int(agr["both"].sum()), round(agr["correlation"], 6), round(agr["median_relative_difference"], 6)
     (4, 1.0, 0.1)

@@ -389,7 +389,7 @@ def test_positive_exponents_against_the_fit_uncertainty():
     rng = np.random.default_rng(0)
     walk = np.cumsum(rng.normal(0, 0.05, 200))
     logd = np.stack([0.2 * np.minimum(t, 80), 0.05 * t, 0.0005 * t, walk, -0.1 * t])
-    fl = nc.finite_lyapunov(1e-8 * np.exp(logd), saturation=False)
+    fl = nc.finite_lyapunov(1e-8 * np.exp(logd), saturation=False, layout="init,t")
     assert fl.stderr[2] < 1e-6                       # a line: the standard error alone is 0
     pos, fitted = pr.positive_exponents(fl)
     assert fitted.all()
@@ -407,7 +407,7 @@ def test_window_spread_and_stderr_of_the_fit():
     rng = np.random.default_rng(1)
     noisy = 0.1 * t + rng.normal(0, 0.5, 100)        # white residuals: phi ~ 0
     fl = nc.finite_lyapunov(1e-8 * np.exp(noisy)[None], saturation=False, lengths=None,
-                            starts=np.array([0]))
+                            starts=np.array([0]), layout="init,t")
     assert fl.window[0].tolist() == [0, 100]
     ols = 0.5 / np.sqrt(np.sum((t - t.mean()) ** 2))   # the textbook standard error
     assert fl.stderr[0] == pytest.approx(ols, rel=0.3)
@@ -419,8 +419,8 @@ def test_window_spread_and_stderr_of_the_fit():
 def test_exponent_agreement_on_exact_exponentials():
     t = np.arange(80.0)[None]
     rates = np.array([[0.2], [0.3], [0.4], [0.5], [0.01]])      # the last is not kept
-    fl_a = nc.finite_lyapunov(1e-8 * np.exp(rates * np.minimum(t, 30)))
-    fl_b = nc.finite_lyapunov(1e-8 * np.exp(1.1 * rates * np.minimum(t, 30)))
+    fl_a = nc.finite_lyapunov(1e-8 * np.exp(rates * np.minimum(t, 30)), layout="init,t")
+    fl_b = nc.finite_lyapunov(1e-8 * np.exp(1.1 * rates * np.minimum(t, 30)), layout="init,t")
     np.testing.assert_allclose(fl_a.exponent, rates[:, 0], rtol=1e-9)
     agr = pr.exponent_agreement(fl_a, fl_b)
     np.testing.assert_array_equal(agr["both"], [True, True, True, True, False])
