@@ -141,12 +141,26 @@ def worker(args):
     hvp_flops = 2 * step_flops(sizes, N)           # base pass + R-pass, about twice a step
     peak = step_flops(sizes, N) / gemm_seconds(sizes, N, args.repeats)
     n_steps = max(1, args.steps)
+    counts = {}
+
+    def counted(m, name):
+        """Count the Hessian-vector products (directions) a model is asked for."""
+        hvp = m.hvp
+
+        def wrapper(th, V, *a):
+            counts[name] = counts.get(name, 0) + (1 if np.ndim(V) == 1 else np.shape(V)[1])
+            return hvp(th, V, *a)
+        m.hvp = wrapper
+        return m
+
+    counted(model, "netchaos")
     jobs = [dict(name="netchaos_hvp", warmup=lambda: model.hvp(theta, v, X, y),
                  run=lambda: model.hvp(theta, v, X, y)),
             dict(name="netchaos_sharpness",
-                 warmup=lambda: hessian.sharpness(model, theta, X, y, maxiter=5, seed=0),
-                 run=lambda: hessian.sharpness(model, theta, X, y, maxiter=20, tol=0.0,
-                                               seed=0)),
+                 warmup=lambda: counts.update(
+                     netchaos_sharpness=hessian.sharpness(model, theta, X, y, tol=1e-8, seed=0),
+                     netchaos_calls=counts.pop("netchaos", 0)),
+                 run=lambda: hessian.sharpness(model, theta, X, y, tol=1e-8, seed=0)),
             dict(name="netchaos_spectrum",
                  warmup=lambda: nc.lyapunov_spectrum(model, (X, y), theta, lr=0.1, steps=1,
                                                      k=10, seed=0),
@@ -154,6 +168,7 @@ def worker(args):
                                                   steps=n_steps, k=10, seed=0))]
     if _peers.jax_available()[0]:
         jax, jnp = _peers._jax()
+        from netchaos.adapters.jax import JaxModel
         loss = _peers.jax_loss_fn(sizes, "tanh")
         grad = jax.grad(loss)
         Xj = jnp.asarray(X)
@@ -163,14 +178,26 @@ def worker(args):
         def jhvp(th, u):
             return jax.jvp(lambda t: grad(t, Xj, Yj), (th,), (u,))[1]
 
+        def apply(params, A):
+            (W1, b1), (W2, b2) = params
+            return jnp.tanh(A @ W1 + b1) @ W2 + b2
+
+        def xent(z, labels):
+            return jnp.mean(jax.nn.logsumexp(z, axis=1)
+                            - jnp.take_along_axis(z, labels[:, None], 1)[:, 0])
+
+        jm = counted(JaxModel(apply, model.unflatten(theta), xent, (X, y)), "jax")
         thj = jnp.asarray(theta)
         vj = jnp.asarray(v)
         Q0 = np.linalg.qr(np.random.default_rng(3).normal(size=(model.n_params, 10)))[0]
         jobs += [dict(name="jax_hvp", warmup=lambda: jhvp(thj, vj).block_until_ready(),
                       run=lambda: jhvp(thj, vj).block_until_ready()),
-                 dict(name="jax_lanczos20",
-                      warmup=lambda: jhvp(thj, vj).block_until_ready(),
-                      run=lambda: [jhvp(thj, vj).block_until_ready() for _ in range(20)]),
+                 dict(name="jax_sharpness",
+                      warmup=lambda: counts.update(
+                          jax_sharpness=hessian.sharpness(jm, theta, None, None, tol=1e-8,
+                                                          seed=0),
+                          jax_calls=counts.pop("jax", 0)),
+                      run=lambda: hessian.sharpness(jm, theta, None, None, tol=1e-8, seed=0)),
                  dict(name="jax_spectrum",
                       warmup=lambda: _peers.jax_linearize_tangent(sizes, "tanh", X, y, theta,
                                                                   Q0, 0.1, 1),
@@ -179,10 +206,10 @@ def worker(args):
     times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
     best = {k: (min(r["wall"]) if not isinstance(r, Exception) else None)
             for k, r in times.items()}
+    errors = {k: repr(r) for k, r in times.items() if isinstance(r, Exception)}
     row = dict(kind="tangent", net="784-64-10", N=N, threads=args.worker,
                peak_gflops=peak / 1e9, load=os.getloadavg()[0], steps=n_steps,
-               hvp_flops=hvp_flops, seconds=best,
-               sharpness_hvps=20)
+               hvp_flops=hvp_flops, seconds=best, errors=errors, hvp_counts=counts)
     print(json.dumps(row), flush=True)
 
 
@@ -242,12 +269,22 @@ def parent(args):
         def frac(sec, n_hvp):
             return 100 * n_hvp * r["hvp_flops"] / sec / 1e9 / pk
 
+        c = r["hvp_counts"]
+        n_lz = c.get("jax_calls", 0)
+        print(f"  Lanczos (ARPACK, tol 1e-8): netchaos {c.get('netchaos_calls', 0)} HVPs, "
+              f"top eigenvalue {c.get('netchaos_sharpness', float('nan')):.6f}; the same "
+              f"algorithm on JAX HVPs (netchaos.jax adapter) {n_lz} HVPs, "
+              f"{c.get('jax_sharpness', float('nan')):.6f}")
         pairs = [("HVP (one direction)", "netchaos_hvp", "jax_hvp", 1),
-                 ("Lanczos, 20 HVPs", "netchaos_sharpness", "jax_lanczos20", 20),
+                 ("Lanczos sharpness", "netchaos_sharpness", "jax_sharpness", max(1, n_lz)),
                  (f"spectrum k=10, {r['steps']} step(s)", "netchaos_spectrum", "jax_spectrum",
                   10 * r["steps"])]
+        for name, err in r.get("errors", {}).items():
+            print(f"  {name} failed: {err}")
         for label, a, b, n in pairs:
             ta, tb = s.get(a), s.get(b)
+            if ta is None:
+                continue
             line = f"  {label:<28} netchaos {1e3 * ta:9.1f} ms ({frac(ta, n):4.0f} % peak)"
             if tb:
                 line += (f"   JAX {1e3 * tb:9.1f} ms ({frac(tb, n):4.0f} % peak)   "

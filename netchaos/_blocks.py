@@ -118,11 +118,13 @@ def plan(n_traj, n_lanes, groups=None, multiple=LANE_MULTIPLE):
 
 
 def pack(thetas, slots):
-    """(K, P) rows -> (n_blocks, P, n_lanes) blocks, C-contiguous (one block at a time,
+    """(K, P) rows -> (n_blocks, P, n_lanes) blocks, C-contiguous (a few lanes at a time,
     so that packing needs no more memory than the blocks)."""
     out = np.empty((slots.shape[0], thetas.shape[1], slots.shape[1]))
+    step = 64      # lanes per copy: a block of many lanes is never gathered whole
     for b in range(slots.shape[0]):
-        out[b] = thetas[slots[b]].T
+        for q in range(0, slots.shape[1], step):
+            out[b, :, q:q + step] = thetas[slots[b, q:q + step]].T
     return out
 
 
