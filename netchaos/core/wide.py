@@ -126,11 +126,13 @@ def _load_chunk(X, idx, full, c0, ns, rows, Xc):
 
 
 @njit(cache=True, error_model="numpy")
-def _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2):
-    """Activations of a chunk: layer ``k`` as (ns, sizes[k+1]) from ``A[CHUNK * ro[k]]``."""
+def _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2, k0):
+    """Activations of a chunk: layer ``k`` as (ns, sizes[k+1]) from ``A[CHUNK * ro[k]]``,
+    for layers ``k0`` on (those before are in ``A`` already)."""
     nl = sizes.shape[0] - 1
-    prev = xc
-    for k in range(nl):
+    p0 = CHUNK * ro[k0 - 1] if k0 > 0 else 0
+    prev = xc if k0 == 0 else A[p0:p0 + ns * sizes[k0]].reshape(ns, sizes[k0])
+    for k in range(k0, nl):
         nin = sizes[k]
         nout = sizes[k + 1]
         W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
@@ -147,13 +149,13 @@ def _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2):
 
 
 @njit(cache=True, error_model="numpy")
-def _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T, g):
-    """Add the chunk's gradient to ``g``; ``D`` holds the output deltas on entry and the
-    deltas of every layer on exit, ``WD`` the back-propagated ``D_k W_k^T`` before the
-    activation's derivative (when it has room)."""
+def _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T, g, k1):
+    """Add the chunk's gradient of layers ``k1`` on to ``g``; ``D`` holds the output deltas
+    on entry and the deltas of every layer on exit, ``WD`` the back-propagated
+    ``D_k W_k^T`` before the activation's derivative (when it has room)."""
     nl = sizes.shape[0] - 1
     keep = WD.shape[0] > 0
-    for k in range(nl - 1, -1, -1):
+    for k in range(nl - 1, k1 - 1, -1):
         nin = sizes[k]
         nout = sizes[k + 1]
         do = CHUNK * ro[k]
@@ -188,7 +190,7 @@ def _base_chunk(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, ful
     n_out = sizes[nl]
     oo = CHUNK * ro[nl - 1]
     xc = _load_chunk(X, idx, full, c0, ns, rows, Xc)
-    _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2)
+    _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2, 0)
     _head(loss_code, A[oo:oo + ns * n_out], D[oo:oo + ns * n_out], ns, n_out, yi, yf, rows,
           scale, want_acc, stats, s2, tf, ti, flush_every(n_out))
     return xc
@@ -229,7 +231,7 @@ def group_pass(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, m0, 
         xc = _base_chunk(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, full, c0,
                          ns, rows, Xc, A, D, scale, want_acc, stats, tf, ti, s2)
         if want_grad:
-            _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, no_wd, T, g)
+            _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, no_wd, T, g, 0)
         c0 += ns
     _flush(stats)
 
@@ -307,29 +309,123 @@ def loss_grad_wide(th, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     res[1] = correct / nb if loss_code == LOSS_CROSS_ENTROPY else np.nan
 
 
-@njit(cache=True, error_model="numpy", parallel=True)  # calls a parallel kernel
+#: lanes whose first layers share one matrix product (X @ [W_1 ... W_SUB]); bounds the
+#: partial gradients of a call to GROUPS * SUB parameter vectors
+SUB = 8
+
+
+@njit(cache=True, error_model="numpy")
+def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, m0, m1,
+                     scale, want_grad, want_acc, parts, stats):
+    """:func:`group_pass` for the ``Ls`` lanes ``ths`` (Ls, n_params), their first layers in
+    one matrix product.
+
+    ``W1`` (sizes[0], sizes[1] * Ls) holds the first layer's weights of every lane, unit
+    ``j`` of lane ``q`` in column ``j * Ls + q``: ``X_c @ W1`` is every lane's first product
+    and ``X_c^T @ [D_1 ... D_Ls]`` every lane's first-layer weight gradient. A column of a
+    product is the same sum whatever the columns beside it, so a lane gets the bits of
+    :func:`group_pass`. ``parts`` (Ls, n_params) and ``stats`` (Ls, 4) accumulate.
+    """
+    Ls = ths.shape[0]
+    nl = sizes.shape[0] - 1
+    n_in = sizes[0]
+    h = sizes[1]
+    n_out = sizes[nl]
+    n_rows = ro[nl]
+    wmax, pmax = _largest(sizes)
+    A = np.empty((Ls, CHUNK * n_rows))
+    D = np.empty((Ls, CHUNK * n_rows))
+    tf = np.empty(CHUNK * wmax)
+    ti = tf.view(np.int64)
+    s2 = np.empty(CHUNK * wmax)
+    T = np.empty(pmax if want_grad else 0)
+    Z = np.empty((CHUNK, h * Ls))
+    T1 = np.empty((n_in, h * Ls) if want_grad else (0, 0))
+    full = idx.shape[0] == 0
+    Xc = np.empty((0 if full else CHUNK, n_in))
+    rows = np.empty(CHUNK, dtype=np.int64)
+    no_wd = np.empty(0)
+    fl = flush_every(n_out)
+    oo = CHUNK * ro[nl - 1]
+    bo = b_off[0]
+    wo = w_off[0]
+    c0 = m0
+    while c0 < m1:
+        ns = min(CHUNK, m1 - c0)
+        xc = _load_chunk(X, idx, full, c0, ns, rows, Xc)
+        np.dot(xc, W1, Z[:ns])
+        for q in range(Ls):
+            for s in range(ns):
+                for j in range(h):
+                    A[q, s * h + j] = Z[s, j * Ls + q] + ths[q, bo + j]
+            if nl > 1 and act != ACT_LINEAR:
+                activate_seg(act, A[q], 0, ns * h, tf, ti, s2)
+            _forward(ths[q], sizes, w_off, b_off, ro, act, xc, ns, A[q], tf, ti, s2, 1)
+            _head(loss_code, A[q, oo:oo + ns * n_out], D[q, oo:oo + ns * n_out], ns, n_out, yi,
+                  yf, rows, scale, want_acc, stats[q], s2, tf, ti, fl)
+            if want_grad:
+                _backward(ths[q], sizes, w_off, b_off, ro, act, xc, ns, A[q], D[q], no_wd, T,
+                          parts[q], 1)
+                for s in range(ns):
+                    for j in range(h):
+                        parts[q, bo + j] += D[q, s * h + j]
+                        Z[s, j * Ls + q] = D[q, s * h + j]
+        if want_grad:
+            np.dot(xc.T, Z[:ns], T1)
+            for q in range(Ls):
+                for i in range(n_in):
+                    for j in range(h):
+                        parts[q, wo + i * h + j] += T1[i, j * Ls + q]
+        c0 += ns
+    for q in range(Ls):
+        _flush(stats[q])
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
 def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                       X, yi, yf, idx, want_grad, want_acc, G, loss, acc):
     """:func:`loss_grad_wide` for every column (lane) of a block ``theta`` (n_params, n_lanes).
 
-    Same outputs as :func:`netchaos.core.mlp.loss_grad_lanes`; lanes are taken one at a
-    time (a lane's bits never depend on the others).
+    Same outputs as :func:`netchaos.core.mlp.loss_grad_lanes`. Lanes go in sub-blocks of
+    :data:`SUB` through :func:`block_group_pass` (parallel over the sample groups); a lane's
+    bits never depend on the others.
     """
     P = theta.shape[0]
     L = theta.shape[1]
-    th = np.empty(P)
+    nl = sizes.shape[0] - 1
+    n_in = sizes[0]
+    h = sizes[1]
+    n_out = sizes[nl]
+    full = idx.shape[0] == 0
+    nb = X.shape[0] if full else idx.shape[0]
+    scale = 1.0 / nb if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (nb * n_out)
     g = np.empty(P)
-    res = np.empty(2)
-    for q in range(L):
+    for q0 in range(0, L, SUB):
+        Ls = min(SUB, L - q0)
+        ths = np.empty((Ls, P))
         for p in range(P):
-            th[p] = theta[p, q]
-        loss_grad_wide(th, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                       X, yi, yf, idx, want_grad, want_acc, g, res)
-        loss[q] = res[0]
-        acc[q] = res[1]
-        if want_grad:
-            for p in range(P):
-                G[p, q] = g[p]
+            for q in range(Ls):
+                ths[q, p] = theta[p, q0 + q]
+        W1 = np.empty((n_in, h * Ls))
+        for i in range(n_in):
+            for j in range(h):
+                for q in range(Ls):
+                    W1[i, j * Ls + q] = ths[q, w_off[0] + i * h + j]
+        parts = np.zeros((GROUPS, Ls, P if want_grad else 0))
+        stats = np.zeros((GROUPS, Ls, 4))
+        for s in prange(GROUPS):
+            for q in range(Ls):
+                stats[s, q, 1] = 1.0
+            m0, m1 = group_rows(nb, s)
+            block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx,
+                             m0, m1, scale, want_grad, want_acc, parts[s], stats[s])
+        for q in range(Ls):
+            lq, cq = _combine(ths[q], parts[:, q], stats[:, q], l2, wmask, scale, want_grad, g)
+            loss[q0 + q] = lq
+            acc[q0 + q] = cq / nb if loss_code == LOSS_CROSS_ENTROPY else np.nan
+            if want_grad:
+                for p in range(P):
+                    G[p, q0 + q] = g[p]
 
 
 # ----------------------------------------------------------------------------------------
@@ -359,14 +455,18 @@ def _add_minor(src, ns, n, J, dst, do):
 
 
 @njit(cache=True, error_model="numpy")
-def hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1, scale,
-              g, out, stats):
+def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1,
+              scale, g, out, stats):
     """Add ``H V`` (without the L2 term) and the gradient of samples ``m0 .. m1-1``.
 
     Parameters
     ----------
     th : ndarray of shape (n_params,)
     V : ndarray of shape (n_params, J), C-contiguous
+    WV : ndarray of shape (sizes[0], sizes[1] * (1 + J))
+        The first layer's weights and then their rows of ``V`` (unit ``c``, direction ``j``
+        in column ``sizes[1] + c * J + j``): the base and tangent products of the first
+        layer are one product each (``X_c @ WV`` and ``X_c^T @ [D | R D]``).
     VT : ndarray of shape (n_weights * J,)
         The weights' rows of ``V`` with the two weight axes swapped: layer ``k`` as
         (sizes[k+1], sizes[k], J) from ``w_off[k] * J``.
@@ -394,36 +494,57 @@ def hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0,
     M1 = np.empty(CHUNK * wmax * J)
     M2 = np.empty(CHUNK * wmax * J)
     Q1 = np.empty(CHUNK * wmax * J)
+    h = sizes[1]
+    hh = h * (1 + J)
+    ZZ = np.empty((CHUNK, hh))
+    TT = np.empty((sizes[0], hh))
     Xc = np.empty((0, sizes[0]))
     rows = np.empty(CHUNK, dtype=np.int64)
     no_idx = np.empty(0, dtype=np.int64)
     oo = CHUNK * ro[nl - 1]
+    b0 = b_off[0]
+    w0 = w_off[0]
+    fl = flush_every(n_out)
     c0 = m0
     while c0 < m1:
         ns = min(CHUNK, m1 - c0)
-        # base pass, exactly as group_pass
-        xc = _base_chunk(th, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, no_idx, True,
-                         c0, ns, rows, Xc, A, D, scale, False, stats, tf, ti, s2)
+        # base pass as group_pass, its first product shared with the tangent one
+        xc = _load_chunk(X, no_idx, True, c0, ns, rows, Xc)
+        np.dot(xc, WV, ZZ[:ns])
+        for s in range(ns):
+            for c in range(h):
+                A[s * h + c] = ZZ[s, c] + th[b0 + c]
+            for e in range(h * J):
+                RZ[s * h * J + e] = ZZ[s, h + e] + v[b0 * J + e]
+        if nl > 1 and act != ACT_LINEAR:
+            activate_seg(act, A, 0, ns * h, tf, ti, s2)
+        _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2, 1)
+        _head(loss_code, A[oo:oo + ns * n_out], D[oo:oo + ns * n_out], ns, n_out, yi, yf, rows,
+              scale, False, stats, s2, tf, ti, fl)
         if loss_code == LOSS_CROSS_ENTROPY:   # softmax probabilities, before backprop
             for s in range(ns):
                 for c in range(n_out):
                     e = oo + s * n_out + c
                     WD[e] = D[e] / scale + (1.0 if c == yi[rows[s]] else 0.0)
-        _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T[:pmax], g)
+        _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T[:pmax], g, 1)
+        for s in range(ns):
+            for c in range(h):
+                g[b0 + c] += D[s * h + c]
+                ZZ[s, c] = D[s * h + c]
         # R forward: Rz_k = Ra_{k-1} W_k + a_{k-1} V_W + V_b, Ra_k = f'(a_k) Rz_k
         for k in range(nl):
             nin = sizes[k]
             nout = sizes[k + 1]
             zo = CHUNK * ro[k] * J
-            Rz = RZ[zo:zo + ns * nout * J].reshape(ns, nout * J)
-            pa = xc if k == 0 else A[CHUNK * ro[k - 1]:CHUNK * ro[k - 1] + ns * nin].reshape(ns, nin)
-            VW = v[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nin, nout * J)
-            np.dot(pa, VW, Rz)
-            bo = b_off[k] * J
-            for s in range(ns):
-                for e in range(nout * J):
-                    RZ[zo + s * nout * J + e] += v[bo + e]
-            if k > 0:
+            if k > 0:   # the first layer's came with the base product
+                Rz = RZ[zo:zo + ns * nout * J].reshape(ns, nout * J)
+                pa = A[CHUNK * ro[k - 1]:CHUNK * ro[k - 1] + ns * nin].reshape(ns, nin)
+                VW = v[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nin, nout * J)
+                np.dot(pa, VW, Rz)
+                bo = b_off[k] * J
+                for s in range(ns):
+                    for e in range(nout * J):
+                        RZ[zo + s * nout * J + e] += v[bo + e]
                 W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
                 _to_major(RA, CHUNK * ro[k - 1] * J, ns, nin, J, M1)
                 np.dot(M1[:ns * J * nin].reshape(ns * J, nin), W,
@@ -452,7 +573,7 @@ def hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0,
                     for c in range(n_out):
                         p = WD[oo + s * n_out + c]
                         RD[so + c * J + j] = scale * p * (RZ[so + c * J + j] - m)
-        # R backward
+        # R backward (the first layer's weight products shared with the base pass, below)
         for k in range(nl - 1, -1, -1):
             nin = sizes[k]
             nout = sizes[k + 1]
@@ -462,8 +583,13 @@ def hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0,
             for s in range(ns):
                 for e in range(nout * J):
                     out[bo + e] += RD[do + s * nout * J + e]
-            po = CHUNK * ro[k - 1] if k > 0 else 0
-            pa = xc if k == 0 else A[po:po + ns * nin].reshape(ns, nin)
+            if k == 0:
+                for s in range(ns):
+                    for e in range(h * J):
+                        ZZ[s, h + e] = RD[s * h * J + e]
+                break
+            po = CHUNK * ro[k - 1]
+            pa = A[po:po + ns * nin].reshape(ns, nin)
             Tk = T[:nin * nout * J].reshape(nin, nout * J)
             np.dot(pa.T, Rd, Tk)
             wo = w_off[k] * J
@@ -498,6 +624,13 @@ def hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0,
                         o = (s * nin + i) * J
                         for j in range(J):
                             RD[zp + o + j] = da * Q1[o + j] + dd * RZ[zp + o + j]
+        np.dot(xc.T, ZZ[:ns], TT)
+        for i in range(sizes[0]):
+            for c in range(h):
+                g[w0 + i * h + c] += TT[i, c]
+            o = (w0 + i * h) * J
+            for e in range(h * J):
+                out[o + e] += TT[i, h + e]
         c0 += ns
     _flush(stats)
 
@@ -542,14 +675,21 @@ def hvp_wide(th, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                 dst = (w_off[k] + c * nin + i) * J
                 for j in range(J):
                     VT[dst + j] = V[w_off[k] + i * nout + c, j]
+    h = sizes[1]
+    WV = np.empty((sizes[0], h * (1 + J)))
+    for i in range(sizes[0]):
+        for c in range(h):
+            WV[i, c] = th[w_off[0] + i * h + c]
+            for j in range(J):
+                WV[i, h + c * J + j] = V[w_off[0] + i * h + c, j]
     parts = np.zeros((GROUPS, P))
     hv = np.zeros((GROUPS, P * J))
     stats = np.zeros((GROUPS, 4))
     for s in prange(GROUPS):
         stats[s, 1] = 1.0
         m0, m1 = group_rows(nb, s)
-        hvp_group(th, V, VT, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1, scale,
-                  parts[s], hv[s], stats[s])
+        hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1,
+                  scale, parts[s], hv[s], stats[s])
     _combine(th, parts, stats, l2, wmask, scale, want_grad, g)
     o = out.reshape(P * J)
     v = V.reshape(P * J)
