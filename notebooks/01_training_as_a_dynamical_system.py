@@ -68,7 +68,11 @@ W1.shape, b1.shape, W2.shape, b2.shape
 # Danovski et al. follow the same network at three learning rates: $\eta = 0.01$, where the
 # loss decreases monotonically; $\eta = 1$, the *edge of stability*, where the loss still
 # goes down but not monotonically; and $\eta = 5$, where the loss keeps jumping between
-# nearly periodic phases and bursts. Same initial condition, same data, only $\eta$ changes:
+# nearly periodic phases and bursts. Same initial condition, same data, only $\eta$ changes.
+#
+# *Predict first:* a larger step goes further downhill per step. Which of the three
+# learning rates ends with the lowest loss after 1,000 steps, and at which one does the
+# loss ever go *up*?
 
 # %%
 lrs = [0.01, 1.0, 5.0]
@@ -119,6 +123,10 @@ assert rel < 1e-6
 # the initial condition, on a symmetric-logarithmic axis that keeps the sign: the shaded
 # band $0 < \eta h < 2$ contracts, points below 0 (negative curvature) and above the dotted
 # line at 2 stretch.
+#
+# *Predict first:* the Hessian is the same at all three learning rates; only $\eta$ scales
+# it. At $\eta = 0.01$, how far can any multiplier $|1 - \eta h_i|$ be from 1, and at
+# $\eta = 5$ will any direction be stretched?
 
 # %%
 hess_eigs = np.linalg.eigvalsh(model.hessian(theta0, X, y))
@@ -184,6 +192,10 @@ assert abs(lam1 + lam2 - np.log(b)) < 1e-9
 # With a model instead of `step`/`jacobian`, `lyapunov_spectrum` iterates the GD map and
 # its exact tangent map $I - \eta H$: the leading finite-time exponents over 500 steps for
 # the three learning rates.
+#
+# *Predict first:* at $\eta = 0.01$ the loss falls at every step (the first figure). Does
+# that make the leading exponent negative — nearby trajectories converging onto each
+# other — zero, or positive?
 
 # %%
 leading = {}
@@ -195,11 +207,12 @@ assert abs(leading[0.01][0]) < 0.01, "lr = 0.01: no exponential separation"
 assert leading[1.0][0] > 0.05, "lr = 1: a positive exponent"
 
 # %% [markdown]
-# At $\eta = 0.01$ the exponents are zero to three digits: nearby trajectories neither
-# separate nor converge exponentially (notebooks 2 and 3). At $\eta = 1$ the leading
-# exponent is clearly positive: sensitive dependence on initial conditions during training
-# (notebook 4). At $\eta = 5$ the run spends most of its time in nearly periodic phases,
-# which pull the finite-time exponent down (notebook 5).
+# At $\eta = 0.01$ the exponents are within a few thousandths of zero, below the
+# $\ln(83)/(2 \cdot 500) \approx 0.004$ that 500 steps can tell from zero (notebook 7):
+# nearby trajectories neither separate nor converge exponentially (notebooks 2 and 3).
+# At $\eta = 1$ the leading exponent is clearly positive: sensitive dependence on initial
+# conditions during training (notebook 4). At $\eta = 5$ the run spends most of its time
+# in nearly periodic phases, which pull the finite-time exponent down (notebook 5).
 #
 # ## The exponent across $r$
 #
@@ -236,6 +249,16 @@ assert lam_r[inside].max() < 0 < lam_r[(r_grid > 3.80) & (r_grid < rc)].mean()
 # intermittency there). A coarse grid of about 100 points would put at most one or two
 # points in this window and miss the narrower ones altogether.
 #
+# **Takeaway.** Gradient descent with a constant learning rate is a map $g$ on the
+# parameter vector, and its tangent map $I - \eta H$ decides how small changes of the
+# parameters propagate: a direction stretches when $\eta h < 0$ or $\eta h > 2$ (the flip
+# bifurcation of the GD fixed point on a quadratic). Lyapunov exponents average that
+# stretching along an orbit; the same function that gives $\ln 2$ for the logistic map and
+# $\ln b$ for the sum of Hénon's exponents gives, on the network, exponents near zero at
+# $\eta = 0.01$ and clearly positive ones at $\eta = 1$ — finite-time values over a
+# 500-step transient, not properties of an attractor. A decreasing loss says nothing about
+# the sign of the exponent.
+#
 # ## Explore
 #
 # The logistic map: drag $r$ through the period-doubling cascade into chaos. The red dot is
@@ -265,3 +288,33 @@ widgets.training_explorer(model, data, lr=1.0, steps=500)
 #   regimes survive?
 # - Compute the whole spectrum of the network (`k=None`, 83 exponents) at $\eta = 1$. How
 #   many are positive, and what is their sum? (Notebook 7 returns to this.)
+#
+# ## Notes for teachers
+#
+# - What each part shows: *The map* — one GD step is one line of numpy, and `nc.train`
+#   iterates exactly that map. *Three regimes* — the loss curves at $\eta$ = 0.01, 1 and 5
+#   and how often the loss rose. *The tangent map* — $J = I - \eta H$, checked against
+#   finite differences, and $\eta h_i$ of every direction at the initial condition.
+#   *Lyapunov exponents* — the estimator on two maps with known answers (logistic at
+#   $r = 4$: $\ln 2$; Hénon: sum $= \ln b$ to $10^{-9}$), then on the network. *The exponent
+#   across $r$* — $\lambda(r)$ on 2,001 values, fine enough to resolve the period-3 window.
+# - Run time: about 20 s on one core once the kernels are compiled (a fresh environment
+#   adds a one-time Numba compilation of a few minutes); no cell takes more than a few
+#   seconds, and the $\lambda(r)$ grid well under one.
+# - Where the "predict first" prompts are answered: the three regimes by the loss figure and
+#   the printed fractions of rising steps under it; the multipliers by the printed largest
+#   $|1 - \eta h|$ under the tangent-map figure; the sign of the exponent at $\eta = 0.01$ by
+#   the printed leading exponents of the network; the period-3 window by the $\lambda(r)$
+#   figure and the line printed under it.
+# - Every "try this" prompt is answerable from this notebook: the first from the map
+#   explorer and the $\lambda(r)$ figure, the second from the training explorer and the
+#   $2/h_{\max}$ printed under the tangent-map figure (the figure itself shows $\eta h$, not
+#   $h_{\max}$), the last two by changing one argument of a cell above (`activation=`,
+#   `k=None`).
+# - Misconceptions addressed: "the loss decreases, so training is stable" (it decreases at
+#   $\eta = 0.01$ with exponents of zero, and on average at $\eta = 1$ with a positive one);
+#   "$\eta h > 2$ means divergence" (on a quadratic it is the flip bifurcation of the fixed
+#   point; on a network the Hessian changes along the orbit and one step says little);
+#   "a Lyapunov exponent of a training run is a constant of the system" (these are
+#   finite-time values over a transient; notebook 4 compares windows); and "a coarse
+#   $\lambda(r)$ curve shows the periodic windows" (about 100 grid points miss most of them).

@@ -77,7 +77,11 @@ plots.plot_distance_panels(t, ens.distances, ens.loss, ncols=3, logy=False,
 # Grey: the five perturbed copies; black: their mean; dashed blue: the training loss. The
 # loss falls monotonically while the distance rises, falls back and rises again — the
 # pattern depends on the initial condition. Now the same initial condition for all five
-# radii, normalised by the initial distance:
+# radii, normalised by the initial distance.
+#
+# *Predict first:* the radii span twelve decades, from $10^{-2}$ to $10^{-14}$. If the
+# perturbations evolve under the (linear) tangent map, what do the five curves of
+# $d(t)/d(0)$ look like — and what would a nonlinear effect of the larger radii do to them?
 
 # %%
 mean_d = np.stack([sweep.results[e].distances.mean(axis=1) for e in eps_values])  # (eps, IC, T)
@@ -117,6 +121,11 @@ assert np.all(growth < 3.0), "no exponential divergence: less than 3x in 3000 st
 # its training set lowers the loss further by scaling up its outputs, so low-loss regions
 # extend outwards from the origin — and the distance to the perturbed copies keeps creeping
 # up.
+#
+# *Predict first:* over the first 3,000 steps $d(T)/d(0)$ stayed between about 1.1 and
+# 1.5 (printed above). Over 20,000
+# steps, will the distance grow exponentially, level off, or keep creeping up — and by
+# roughly what factor?
 
 # %%
 long_steps = 20000
@@ -154,6 +163,8 @@ assert 0 < power < 0.5, "sub-linear growth, far from exponential"
 # they started. Plotting each weight's path length against its net displacement
 # $|w(T) - w(0)|$ tests this: a straight path lies on the diagonal, a random walk far
 # above it.
+#
+# *Predict first:* on or far above the diagonal?
 
 # %%
 P = run.params[:, model.weight_mask]
@@ -215,3 +226,30 @@ widgets.eps_explorer(model, data, eps=1e-8, lr=lr, steps=1000)
 # - Add L2 regularisation (`nc.MLP(..., l2=1e-3)`): the paper speculates that it gives the
 #   trajectory a preferred direction in flat regions. Does the long-run distance still grow?
 # - Repeat the displacement plot for $\eta = 1$: do the weights still travel straight?
+#
+# ## Notes for teachers
+#
+# - What each part shows: *Perturbation ensembles for five radii* — $d(t)$ rises, falls and
+#   rises again while the loss falls monotonically, and $d(t)/d(0)$ is the same for twelve
+#   decades of $\epsilon$ (linear dynamics of the perturbation). *Long runs* — over 20,000
+#   steps the distance grows monotonically but slowly ($d(T)/d(0)$ below 2, late growth
+#   like a small power of $t$) while the weight norm grows. *Which weights move* — the
+#   weights travel nearly straight paths, and ten of 70 carry most of the loss increase
+#   when ablated.
+# - Run time: about 75 s on one core once the kernels are compiled (a fresh environment
+#   adds a one-time Numba compilation of a few minutes); the slowest cells are the weight
+#   ablation (about 40 s) and the first $\epsilon$ sweep (about 15 s).
+# - Where the "predict first" prompts are answered: the collapse over $\epsilon$ by the
+#   $d(t)/d(0)$ figure and the printed spread of $\ln d(t)/d(0)$ under it; the long-run
+#   growth by the 20,000-step distance figure and the printed $d(T)/d(0)$ and power of $t$;
+#   the straightness by the displacement figure and the printed median path/displacement.
+# - Every "try this" prompt is answerable from this notebook by changing one argument of a
+#   call above (`widgets.view_eps` after the explorer, `scope="all"` in `nc.eps_sweep`,
+#   `l2=` in `nc.MLP`, `lr=1` in `nc.train` before the displacement plot).
+# - Misconceptions addressed: "a monotonically decreasing loss means nearby trajectories
+#   converge" (they do not: the distance is non-monotone and grows); "curves that do not
+#   depend on $\epsilon$ show a lack of orbital stability" (they show linear dynamics of the
+#   perturbation; the bounded, slow growth is marginal, neutral stability, neither
+#   asymptotic stability nor chaos); and "slow separation must be a random walk along flat
+#   directions" (the weights move ballistically). Whether the distance stays bounded
+#   forever is beyond what a finite run can show; say so if students ask.

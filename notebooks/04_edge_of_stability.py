@@ -77,6 +77,10 @@ for i in range(4):
 # $\Lambda > 0.05$) leaves it out of $\lambda_{nMLE}$.
 #
 # ## $P(\Lambda)$ and the network MLE
+#
+# *Predict first:* the paper keeps a fit when $R^2 > 0.9$ and $\Lambda > 0.05$. Will the
+# mean over *all* 100 fits, kept or not, be higher or lower than $\lambda_{nMLE}$ — and
+# could it be negative?
 
 # %%
 mle = nc.network_mle(fl, seed=0)
@@ -117,6 +121,9 @@ assert len(modes) == 1, "P(Lambda) is unimodal"
 # A Lyapunov exponent is a property of the map, not of the perturbation: for small enough
 # $\epsilon$ the estimate must not depend on it. `nc.eps_sweep` reuses the same initial
 # conditions and perturbation directions for every radius.
+#
+# *Predict first:* a smaller $\epsilon$ leaves more room before saturation. Should the
+# estimate then rise, fall or stay?
 
 # %%
 eps_values = [1e-14, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2]
@@ -133,9 +140,6 @@ assert sweep.mle[-1] < small.min(), "eps = 1e-2 is too large: saturation cuts th
 assert sweep.mle[0] > sweep.mle[4], "and it drifts down from eps = 1e-14 to 1e-6"
 
 # %% [markdown]
-# *Predict first:* a smaller $\epsilon$ leaves more room before saturation. Should the
-# estimate then rise, fall or stay?
-#
 # The estimates for $\epsilon = 10^{-14}$ to $10^{-10}$ agree within the printed spread,
 # but they are not flat: they drift down steadily from $10^{-14}$ to $10^{-6}$ (read the
 # printed values). The reason is that the distance starting from a smaller $\epsilon$
@@ -150,7 +154,12 @@ assert sweep.mle[0] > sweep.mle[4], "and it drifts down from eps = 1e-14 to 1e-6
 # Why does the trajectory become unstable? Along the eigenvector of the top Hessian
 # eigenvalue $h_{\max}$ the tangent map multiplies perturbations by $1 - \eta h_{\max}$,
 # whose modulus exceeds 1 when $h_{\max} > 2/\eta$. `nc.sharpness_series` follows
-# $h_{\max}$ (Lanczos on exact Hessian-vector products) along the reference trajectories:
+# $h_{\max}$ (Lanczos on exact Hessian-vector products) along the reference trajectories,
+# at every step.
+#
+# *Predict first:* does the sharpness start below $2/\eta = 2$ and rise to it (progressive
+# sharpening), or start above it? And once there, does it sit at $2/\eta$ smoothly or
+# jump from one step to the next?
 
 # %%
 series = [nc.sharpness_series(model, data, ens.theta_init[i], lr, steps, every=1, seed=0)
@@ -198,7 +207,11 @@ assert np.all(lag1 < 0), "step-to-step oscillation: successive values anticorrel
 # a *finite-time* exponent: an average growth rate over a particular window of a
 # *transient* — the loss falls, the sharpness settles, and training would eventually
 # stop at a minimum or wander on — not the asymptotic exponent of an attractor, which this
-# run does not have. The same initial condition, measured over different windows:
+# run does not have. The same initial condition, measured over different windows.
+#
+# *Predict first:* the tangent map gives the exponent of initial condition 0 over steps
+# 0-50 and over steps 50-200. If "the" exponent were a property of the GD map, how close
+# should the two be?
 
 # %%
 fl_sat = nc.finite_lyapunov(ens, lengths=None)              # windows ending at saturation
@@ -250,3 +263,35 @@ widgets.ensemble_explorer(model, data, eps=1e-8, lr=lr, steps=steps, n_init=20, 
 #   kept fraction change, and why? (Read the Notes of `nc.finite_lyapunov`.)
 # - Compute `nc.sharpness_series` at $\eta = 0.5$ and $\eta = 2$: does the sharpness follow
 #   $2/\eta$?
+#
+# ## Notes for teachers
+#
+# - What each part shows: *The exponential phase* — $\ln \langle d(t) \rangle$ grows along
+#   a straight line for several decades before saturating, with the fitted window drawn.
+#   *$P(\Lambda)$* — the distribution over 100 initial conditions, $\lambda_{nMLE}$ of the
+#   kept fits beside the mean of all fits, and a unimodality check by the modes of a kernel
+#   density. *$\epsilon$ dependence* — the estimate for seven radii, drifting down from
+#   $10^{-14}$ to $10^{-6}$ and dropping at $10^{-2}$. *Sharpness* — $h_{\max}$ at every
+#   step against $2/\eta$: the two ways in (catapult start above $2/\eta$, or a rise across
+#   it) and the step-to-step flip. *Which exponent* — six estimates of one system that
+#   differ by more than their noise.
+# - Run time: about 25 s on one core once the kernels are compiled (a fresh environment
+#   adds a one-time Numba compilation of a few minutes); the slowest cell is the sharpness
+#   series (six runs, a Lanczos estimate at every step, about 10 s).
+# - Where the "predict first" prompts are answered: the filter by the lines printed under
+#   the histogram (kept fraction, mean of all fits); the $\epsilon$ dependence by the sweep
+#   figure and the printed values per $\epsilon$; the two ways into the edge of stability
+#   by the sharpness figure and the printed $h_{\max}(0)/(2/\eta)$, second-half medians and
+#   lag-1 autocorrelations; the window dependence by the table printed in the last
+#   section.
+# - Every "try this" prompt is answerable from this notebook: the first two from the
+#   explorer, the third from the "which exponent" cell (which already computes the
+#   saturation-ended windows) and the Notes of `nc.finite_lyapunov`, the fourth by changing
+#   `lr` in the `nc.sharpness_series` cell.
+# - Misconceptions addressed: "$\lambda_{nMLE} > 0$ proves divergence" (it is positive by
+#   construction; the mean of all fits is the evidence); "the exponent does not depend on
+#   $\epsilon$ below some radius" (it drifts, because the fit window moves along a
+#   non-stationary transient); "the sharpness reaches $2/\eta$ and stays there" (most
+#   starts are above it, the medians sit at or below it, and it flips every step); and
+#   "there is one true Lyapunov exponent of training" (each number is a finite-time,
+#   window- and method-dependent statistic of a transient).

@@ -86,6 +86,13 @@ def test_notebook_teaches_and_checks(stem):
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert "**Learning goal:**" in markdown
     assert "## Try this" in markdown
+    assert "*Predict first:*" in markdown, "no prediction asked before an answer"
+    assert "Takeaway" in markdown and "## Notes for teachers" in markdown
+    cells = notebook.cells
+    for k, cell in enumerate(cells):                 # a prediction comes before its answer
+        if cell.cell_type == "markdown" and "*Predict first:*" in cell.source:
+            assert any(c.cell_type == "code" for c in cells[k + 1:]), (
+                f"{stem}: a 'predict first' prompt with no cell after it")
     assert re.search(r"widgets\.\w+_explorer\(", code), "no interactive explorer"
     assert re.search(r"^assert ", code, flags=re.M), "no check of the phenomenon"
     assert "%matplotlib inline" in code
