@@ -175,6 +175,15 @@ def test_tangent_quick(quick):
     assert spec["n_exponents"] == 83 and len(spec["exponents"]) == 83
     _finite(spec["top"], spec["sum"])
     assert spec["top"] > 0
+    # a transient: only exponents resolved from 0 are counted, and no Kaplan-Yorke dimension
+    assert "kaplan_yorke_dimension" not in spec and "n_positive" not in spec
+    counts = (spec["n_resolved_positive"], spec["n_resolved_negative"], spec["n_unresolved"])
+    assert sum(counts) == 83 and spec["n_unresolved"] > 0
+    assert spec["resolution_floor"] == pytest.approx(np.log(83) / (2 * spec["steps"]))
+    lam = np.array(spec["exponents"])
+    resolved = np.abs(lam) > spec["resolution_floor"]
+    assert spec["n_resolved_positive"] <= np.sum(resolved & (lam > 0))
+    assert spec["n_resolved_negative"] <= np.sum(resolved & (lam < 0))
     v = s["ftle_vs_final_loss"]
     assert v["n_init"] == 40 and v["n_used"] <= 40
     for name in ("lambda1_20", "sum_positive_20", "sum_20", "log_loss_early", "weight_norm"):

@@ -26,7 +26,12 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
     1. Full Lyapunov spectrum (all 83 exponents of the Iris 4-10-3 network) of
        the GD map at lr = 1 with the exact tangent map ``I - lr H``
        (:func:`netchaos.lyapunov_spectrum`), its running finite-time
-       exponents, and the sharpness along the same trajectory.
+       exponents, and the sharpness along the same trajectory. The run is a
+       transient of training, not an attractor: the exponents are finite-time
+       values over ``spectrum_steps`` steps, so only those resolved from 0
+       (:meth:`netchaos.SpectrumResult.resolved`: 2 batch-means standard
+       errors and ``ln(n) / 2T``) are counted as positive or negative, and no
+       Kaplan-Yorke dimension is reported.
     2. Sharafi et al.'s question (Phys. Rev. E 111, 054208 (2025)): do FTLEs
        early in training predict which loss level training ends in? A narrow
        relu network (1-4-1) on sin 2 pi x (64 points on [-1, 1]), whose units
@@ -69,6 +74,14 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
     fig = plots.plot_sharpness(ss, title="sharpness along the spectrum trajectory")
     run.save(fig, "tangent_sharpness.png")
     lam = spec.exponents
+    # a transient, not an attractor: count only the exponents the run resolves from 0
+    ok = spec.resolved()
+    finite = np.isfinite(lam).any()
+    top_se = float(spec.standard_errors()[np.nanargmax(lam)]) if finite else None
+    counts = {"n_resolved_positive": int(np.sum(ok & (lam > 0))),
+              "n_resolved_negative": int(np.sum(ok & (lam < 0))),
+              "n_unresolved": int(np.sum(~ok))}
+    floor = float(np.log(model.n_params) / (2 * run["spectrum_steps"]))
     sharp = sharpness_summary(ss)
 
     # 2. FTLE vs final loss level
@@ -133,10 +146,11 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
     results = {
         "spectrum": {
             "exponents": lam,
-            "top": float(np.nanmax(lam)) if np.isfinite(lam).any() else None,
-            "n_positive": spec.n_positive,
+            "top": float(np.nanmax(lam)) if finite else None,
+            "top_standard_error": top_se,
+            **counts,
+            "resolution_floor": floor,
             "sum": float(np.sum(lam)),
-            "kaplan_yorke_dimension": spec.kaplan_yorke_dimension,
             "diverged": spec.diverged,
             "running_top5_final": spec.running[-1, :5],
             "steps": run["spectrum_steps"],
@@ -163,9 +177,12 @@ def tangent(quick=False, out="results", seed=0, progress=True, verbose=True,
     }
     cc = results["cross_check"]
     lines = [
-        f"spectrum: top {_f(results['spectrum']['top'])}, {spec.n_positive}/{lam.size} positive, "
-        f"sum {_f(results['spectrum']['sum'])}, Kaplan-Yorke dimension "
-        f"{_f(spec.kaplan_yorke_dimension)} ({run['spectrum_steps']} steps)",
+        f"spectrum over {run['spectrum_steps']} steps of a transient (finite-time exponents): "
+        f"top {_f(results['spectrum']['top'])} +- {_f(results['spectrum']['top_standard_error'])}; "
+        f"resolved from 0: {counts['n_resolved_positive']} positive, "
+        f"{counts['n_resolved_negative']} negative; {counts['n_unresolved']} of {lam.size} "
+        f"unresolved (2 standard errors, ln(n)/2T = {_f(floor)}); "
+        f"sum {_f(results['spectrum']['sum'])}",
         f"sharpness: initial {_f(sharp['initial'])}, final {_f(sharp['final'])}, 2/lr = "
         f"{_f(ss.threshold)}",
     ]
