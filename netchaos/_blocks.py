@@ -128,6 +128,32 @@ def pack(thetas, slots):
     return out
 
 
+#: most lanes per block of a wide network (three of the matrix-product kernels' sub-blocks
+#: of 8): its ensemble runs block by block, so memory beyond the state is bounded by a block
+WIDE_LANES = 24
+
+
+def wide_lanes(n_traj, group=1):
+    """Lanes per block of a wide network's ensemble: at most :data:`WIDE_LANES` (or one
+    group), as few blocks as that allows, and the lanes spread evenly over them so that
+    padding stays below one group per block."""
+    n_groups = -(-n_traj // group)
+    per = max(1, WIDE_LANES // group)                 # groups per block at most
+    n_blocks = -(-n_groups // per)
+    return group * -(-n_groups // n_blocks)
+
+
+def gather(state, slots_b):
+    """The (P, n_lanes) C-contiguous block of the rows ``slots_b`` of a (K, P) state."""
+    return np.ascontiguousarray(state[slots_b].T)
+
+
+def scatter(state, block, slots_b, where, b):
+    """Write block ``b`` back into the rows of its trajectories (padding lanes are skipped)."""
+    own = (where[slots_b, 0] == b) & (where[slots_b, 1] == np.arange(slots_b.size))
+    state[slots_b[own]] = block.T[own]
+
+
 def unpack(blocks, where):
     """(n_blocks, ..., n_lanes) -> (K, ...): the slot of every trajectory."""
     return blocks[where[:, 0], ..., where[:, 1]]

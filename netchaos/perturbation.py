@@ -32,7 +32,7 @@ from ._validate import (
     split_data,
     to_numpy,
 )
-from .training import train
+from .training import Owned, train
 
 __all__ = ["EnsembleResult", "perturbation_ensemble", "RECORDS", "PRECISIONS"]
 
@@ -275,8 +275,9 @@ def ensemble_block(model, data, lr, steps, eps, n_init, n_pert, entropy, pert_ke
     reference[:, 1:] = (np.arange(hi - lo) * G)[:, None]
     reference = reference.ravel()
     delta = np.empty((hi - lo, n_pert, P))
-    # the stacked states go to train as a temporary, which it frees once they are packed
-    res = train(model, data, _stacked_states(theta_start, eps, rng, mask, lo, n_pert, delta),
+    # the stacked states are handed over to train, which frees them once they are packed
+    states = Owned(_stacked_states(theta_start, eps, rng, mask, lo, n_pert, delta))
+    res = train(model, data, states,
                 lr, steps, record="metrics", reference=reference, test_metrics=test_metrics,
                 progress=progress)
     n_init = hi - lo

@@ -129,6 +129,21 @@ def _groups(reference, K):
     return ref, [np.array(members[r]) for r in sorted(members)]
 
 
+class Owned:
+    """Initial states handed over to :func:`train`, which may drop them once it has its own copy.
+
+    A caller that builds a large temporary ensemble and passes it as
+    ``train(model, data, Owned(states), ...)`` keeps no reference to it: ``train`` takes
+    the array out of the box, so the temporary is freed as soon as the kernels' state is
+    packed (an array passed directly stays referenced by the caller until the call returns).
+    """
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+
 def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=None, seed=None,
           reference=None, test_metrics=False, progress=False):
     """Iterate the gradient-descent map from one or many initial conditions.
@@ -188,7 +203,11 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     Trajectories are packed into blocks of lanes and every block is advanced
     through all steps by one thread; blocks run in parallel. No arithmetic
     mixes trajectories, so results are bitwise identical for any number of
-    threads and any ensemble composition. A trajectory whose loss or next
+    threads and any ensemble composition. Wide networks (the matrix-product
+    kernels) keep the ``(K, n_params)`` rows as the state and run blocks of up
+    to 24 trajectories one after the other, each gathered from the rows and
+    written back, so their memory beyond the state and the records is one
+    block's. A trajectory whose loss or next
     state is non-finite is stopped at its last finite state and flagged
     (``diverged``, ``diverged_at``); the others go on.
 
@@ -201,6 +220,10 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     >>> res.loss.shape
     (8, 101)
     """
+    owned = isinstance(theta0, Owned)
+    if owned:                              # take the only reference out of the box
+        box = theta0
+        theta0, box.array = box.array, None
     if not hasattr(model, "_kernel_args"):
         return _train_protocol(model, data, theta0, lr, steps, record, every, batch_size, seed,
                                reference, test_metrics, progress)
@@ -230,24 +253,33 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
     rows = arr[None] if single else arr
     K = rows.shape[0]
     wide = model._wide
-    # wide networks: one block of all trajectories, taken one at a time by the
-    # matrix-product kernels (which run their own threads); no padding lanes
-    lanes = K if wide else _blocks.lanes_for(model.n_params, K, numba.get_num_threads())
-    multiple = 1 if wide else _blocks.LANE_MULTIPLE
+    groups = None
     if reference is not None:
         if single:
             raise ValueError("reference needs an ensemble theta0 of shape (K, n_params)")
         ref, groups = _groups(reference, K)
-        slots, where = _blocks.plan(K, lanes, groups, multiple=multiple)
     else:
         ref = np.full(K, -1, dtype=np.int64)
-        slots, where = _blocks.plan(K, lanes, multiple=multiple)
+    if wide:
+        # wide networks: the (K, P) rows are the state; blocks of a few trajectories are
+        # gathered from it, run by the matrix-product kernels (which run their own threads)
+        # and written back one after the other, so the state never exists twice
+        g = max(len(m) for m in groups) if groups is not None else 1
+        lanes, multiple = _blocks.wide_lanes(K, g), 1
+    else:
+        lanes = _blocks.lanes_for(model.n_params, K, numba.get_num_threads())
+        multiple = _blocks.LANE_MULTIPLE
+    slots, where = _blocks.plan(K, lanes, groups, multiple=multiple)
     lanes = slots.shape[1]
-    blocks = _blocks.pack(rows, slots)
-    # the packed blocks are the state from here on: drop the references to theta0, so
-    # that a caller passing a temporary (as perturbation_ensemble does) frees it now
+    if wide:    # states handed over (Owned) are used in place; others are copied
+        blocks = rows if owned and rows.flags.c_contiguous and rows.flags.writeable \
+            else np.array(rows, dtype=np.float64, order="C")
+    else:
+        blocks = _blocks.pack(rows, slots)
+    # the state is in ``blocks`` from here on: drop the references to theta0, so that
+    # states handed over in an Owned box (as perturbation_ensemble does) are freed now
     del theta0, arr, rows
-    nb = blocks.shape[0]
+    nb = slots.shape[0]
     if lr_rows is None:
         lrs = np.empty((nb, 0, lanes))
         lr_group = np.zeros(model.n_params, dtype=np.int64)
@@ -287,10 +319,13 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
             if nb == 1 or wide:  # the serial kernel, no thread launch over blocks
                 with one_blas_thread(X.size if wide else 0):
                     for b in range(nb):
-                        run_block(blocks[b], *args, alive[b], div_at[b], want_metrics,
+                        block = _blocks.gather(blocks, slots[b]) if wide else blocks[b]
+                        run_block(block, *args, alive[b], div_at[b], want_metrics,
                                   loss_out[b], acc_out[b], Xte, yite, yfte, bool(test_metrics),
                                   te_loss[b], te_acc[b], every, params_out[b], ref_lane[b],
                                   d1[b], d2[b], tile, lrs[b], lr_group, wide)
+                        if wide:
+                            _blocks.scatter(blocks, block, slots[b], where, b)
             else:
                 run_blocks(blocks, *args, alive, div_at, want_metrics, loss_out, acc_out,
                            Xte, yite, yfte, bool(test_metrics), te_loss, te_acc,
@@ -305,8 +340,10 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
         u = _blocks.unpack(a, where)
         return u[0] if single else u
 
+    theta = (blocks[0] if single else blocks) if wide else out(blocks)
+    del blocks
     res = TrainResult(
-        theta=out(blocks),
+        theta=theta,
         loss=out(loss_out) if want_metrics else None,
         accuracy=out(acc_out) if want_metrics else None,
         test_loss=out(te_loss) if test_metrics else None,

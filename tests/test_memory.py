@@ -100,3 +100,36 @@ def test_a_sweep_chunk_allocates_for_its_own_initial_conditions_only():
     large = peak(200)    # drawing the whole ensemble would take 150 MB more
     state = 8 * 2 * 6 * model.n_params
     assert large < small + state, (small, large, state)
+
+
+def test_a_wide_ensemble_holds_its_state_once():
+    """A perturbation ensemble of a wide network (the matrix-product kernels) runs on its
+    (K, P) state in place, block by block: its peak (numpy's allocations, traced by
+    tracemalloc) is what the result keeps (the final state, the perturbations, the initial
+    and start states: 1 + n_pert / (1 + n_pert) + 2 / (1 + n_pert) copies) plus less than
+    half a copy (a block's gathered lanes and the kernel's work arrays), where packing the
+    state into one block, its gradient and unpacking took three more copies."""
+    import tracemalloc
+
+    import numpy as np
+
+    import netchaos as nc
+
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal((30, 784)), rng.integers(0, 10, 30))
+    model = nc.MLP([784, 40, 10], activation="tanh")            # 31,810 parameters
+    assert model._wide
+    n_init, n_pert = 100, 5                  # 600 trajectories: 25 blocks of 24
+    args = (model, data, 0.1, 2, 1e-8)
+    nc.perturbation_ensemble(*args, n_init=2, n_pert=n_pert, seed=0)   # compiled first
+    tracemalloc.start()
+    try:
+        ens = nc.perturbation_ensemble(*args, n_init=n_init, n_pert=n_pert, seed=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    state = 8 * n_init * (1 + n_pert) * model.n_params
+    kept = ens.theta_final.nbytes + ens.delta.nbytes + ens.theta_init.nbytes \
+        + ens.theta_start.nbytes
+    assert kept / state > 2.1
+    assert peak < kept + 0.5 * state, (peak / state, kept / state)
