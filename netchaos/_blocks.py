@@ -144,14 +144,19 @@ def wide_lanes(n_traj, group=1):
 
 
 def gather(state, slots_b):
-    """The (P, n_lanes) C-contiguous block of the rows ``slots_b`` of a (K, P) state."""
-    return np.ascontiguousarray(state[slots_b].T)
+    """The (P, n_lanes) C-contiguous block of the rows ``slots_b`` of a (K, P) state
+    (copied a row at a time: no temporary of the block's size)."""
+    block = np.empty((state.shape[1], slots_b.size))
+    for q, k in enumerate(slots_b):
+        block[:, q] = state[k]
+    return block
 
 
 def scatter(state, block, slots_b, where, b):
     """Write block ``b`` back into the rows of its trajectories (padding lanes are skipped)."""
-    own = (where[slots_b, 0] == b) & (where[slots_b, 1] == np.arange(slots_b.size))
-    state[slots_b[own]] = block.T[own]
+    for q, k in enumerate(slots_b):
+        if where[k, 0] == b and where[k, 1] == q:
+            state[k] = block[:, q]
 
 
 def unpack(blocks, where):
