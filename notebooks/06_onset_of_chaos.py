@@ -77,9 +77,9 @@ iris_sweep = nc.lr_sweep(iris_model, iris, iris_lrs, 1500, 1e-8, n_init=20, n_pe
 iris_table = protocols.onset_table(iris_sweep, target)
 
 # %% [markdown]
-# *Predict first:* notebook 2 saw no exponential separation at $\eta = 0.01$, notebook 4
-# measured $\lambda_{nMLE} \approx 0.33$ per step at $\eta = 1$ with about 90 % of the
-# fits kept. Which learning rate reaches 90 % test accuracy in the fewest steps: the
+# *Predict first:* notebook 2 saw no exponential separation at $\eta = 0.01$; at $\eta = 1$
+# the paper reports $\lambda_{nMLE} \approx 0.33$ per step with about 90 % of the fits
+# kept (notebook 4). Which learning rate reaches 90 % test accuracy in the fewest steps: the
 # smallest, the edge of stability, or the largest? And a step of GD moves the gradient flow
 # $\dot\theta = -\nabla L$ on by a time $\eta$: how should the flow time $\eta\tau$ depend
 # on $\eta$ while $\eta$ is small?
@@ -162,29 +162,29 @@ assert iris_table["rho_ci"][lr_i >= 5, 1].max() < iris_table["rho_ci"][k1, 0], \
 #   is the same, $\eta\tau$ = 10.1, 10.1, 10.4, 9.8, while the median number of steps
 #   falls 31-fold, from 1006 to 32.5. Run by run too: $\eta\tau$ at $\eta = 0.1$ over
 #   $\eta\tau$ at $\eta = 0.01$ has median 1.01 (range 0.97-1.22 over the 16 runs that
-#   reach 90 % at both). A larger step saves steps
-#   exactly in proportion to $\eta$ and no more: the same trajectory, sampled more
-#   coarsely. The wide quartiles (743-1437 steps at $\eta = 0.01$) are the spread over
-#   initial conditions, not an effect of $\eta$. No initial condition is chaotic at
-#   $\eta \le 0.1$ ($\rho = 0$, no kept fit), although 75-95 % of the point estimates are
-#   positive: slow drifts of $\ln d$ of about $10^{-4}$ per step.
+#   reach 90 % at both). A larger step saves steps in proportion to $\eta$ and no more,
+#   as a coarser discretisation of the same flow would. The wide quartiles (743-1437
+#   steps at $\eta = 0.01$) are the spread over initial conditions, not an effect of
+#   $\eta$. No initial condition is chaotic at $\eta \le 0.1$ ($\rho = 0$, no kept fit),
+#   although 75-95 % of the point estimates are positive: slow drifts of $\ln d$ (mean
+#   exponents 0.000-0.001 per step).
 # - **The fewest steps are at $\eta = 0.3$** (median 32.5, no tie), but the bootstrap
 #   interval of the fastest learning rate, [0.3, 1], reaches the edge of stability. Chaos
 #   sets in here: 4 of the 20 initial conditions have a burst of exponential separation
 #   ($\lambda_{nMLE} = 0.539$ per step is the mean of those four).
 # - **At the edge of stability, $\eta = 1$,** almost every initial condition is chaotic
-#   (18 of 20, $\lambda_{nMLE} = 0.308$ per step; notebook 4 measured about 0.33 with about
-#   90 % of the fits kept) and training takes *more* steps than at $\eta = 0.3$: median
+#   (18 of 20, $\lambda_{nMLE} = 0.308$ per step, beside the published 0.33 with about 90 %
+#   of the fits kept) and training takes *more* steps than at $\eta = 0.3$: median
 #   61.5, in two groups (the dots) — 11 runs reach 90 % within 64 steps, the other 9 after
 #   244-406. The median flow time, 61.5, is six times the gradient-flow value.
 # - **Beyond, training fails, without diverging.** At $\eta = 2$ 11 of 20 runs reach the
 #   target within 1,500 steps, at $\eta = 3$ four, at $\eta = 5$ and 8 none: their mean
 #   final test accuracy is 0.30 and 0.34 (chance: 1/3). No run diverges. $\rho$ is largest
 #   at $\eta = 1$; at $\eta = 5$ and 8 it is lower (0.35 and 0.29, intervals below
-#   $\eta = 1$'s) because there the distances grow in jumps of several decades within a
-#   few steps, separated by plateaus on which they stay constant (step to $\eta = 5$
-#   below): one exponential window fits few such curves, and three at $\eta = 8$ get no
-#   fit at all. The jumps and plateaus are the bursts and laminar phases of notebook 5.
+#   $\eta = 1$'s). There the distances grow in jumps of several decades within a few
+#   steps, separated by plateaus on which they stay constant (step to $\eta = 5$ below):
+#   one exponential window fits few such curves, and three at $\eta = 8$ get no fit at
+#   all. Notebook 5 looks at this regime with the tools of time-series analysis.
 #
 # Step through the learning rates of the Iris sweep (no training on update): at
 # $\eta = 0.3$ the four runs with a burst, at $\eta = 1$ the two groups of accuracy
@@ -195,7 +195,7 @@ widgets.sweep_explorer(iris_sweep, lr=5.0, target=target)
 
 # %% [markdown]
 # **Takeaway (Iris).** While GD follows the gradient flow ($\eta \le 0.3$ here), a larger
-# learning rate saves steps exactly as $1/\eta$ and the flow time to 90 % stays fixed. The
+# learning rate saves steps as $1/\eta$ and the flow time to 90 % stays fixed. The
 # step count is smallest where the first initial conditions turn chaotic, grows again at
 # the edge of stability, where almost all are, and past it training fails.
 #
