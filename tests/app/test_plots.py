@@ -308,8 +308,9 @@ def test_plot_onset(tmp_path):
     _draw(fig, tmp_path)
     fig = plots.plot_onset(lr, mle, rho, tau, tau_flow=lr * tau)
     top, bot, flow, tw = fig.axes
-    assert [line.get_label() for line in flow.lines] == ["$\\tau$ (steps)",
-                                                        "$\\eta\\tau$ (gradient-flow time)"]
+    assert [line.get_label() for line in flow.lines] == [
+        "$\\tau$ (steps, median)", "$\\eta\\tau$ (gradient-flow time, median)"]
+    assert flow.get_yscale() == "linear" and tw.get_yscale() == "linear"   # 60-400: < 1 decade
     np.testing.assert_array_equal(flow.lines[1].get_ydata(), [np.nan, 150, 120, 120, 400, np.nan])
     _labelled(fig)
     with pytest.raises(ValueError, match="tau_flow"):
@@ -628,6 +629,33 @@ def test_plot_clv_from_result():
     fig = plots.plot_clv(res, angles=np.zeros(res.times.size), label="($v_1$, span)")
     assert fig.axes[0].get_ylabel() == "angle ($v_1$, span) [deg]"
     assert np.all(fig.axes[0].lines[0].get_ydata() == 0)
+
+
+def test_plot_onset_single_runs_and_decades_of_training_time(tmp_path):
+    lr = np.array([0.01, 0.1, 1.0, 3.0])
+    runs = np.array([[900.0, 1000, np.inf], [90, 100, 110], [5, 60, 300], [np.inf, 200, np.inf]])
+    med = np.median(runs, axis=1)                  # 1000, 100, 60, inf
+    fig = plots.plot_onset(lr, [np.nan, np.nan, 0.3, 0.4], [0, 0, 0.9, 0.5], med,
+                           tau_flow=lr * med, tau_runs=runs)
+    top, bot, flow, tw = fig.axes
+    assert flow.get_yscale() == "log" and tw.get_yscale() == "log"    # 5-1000 steps
+    dots = [line for line in flow.lines if line.get_label().startswith("$\\tau$ of single")]
+    assert len(dots) == 1
+    np.testing.assert_array_equal(dots[0].get_xdata(), [0.01, 0.01, 0.1, 0.1, 0.1, 1, 1, 1, 3])
+    np.testing.assert_array_equal(dots[0].get_ydata(), [900, 1000, 90, 100, 110, 5, 60, 300, 200])
+    counts = [(x.get_position()[0], x.get_text()) for x in flow.texts]
+    assert counts == [(0.01, "2"), (3.0, "1")]     # only where some runs never reach it
+    legend = [x.get_text() for x in flow.get_legend().get_texts()]
+    assert legend[-1] == "above: $k$ of 3 runs reach the target"
+    _labelled(fig)
+    _draw(fig, tmp_path)
+    fig = plots.plot_onset(lr, [0, 0, 0.3, 0.4], [0, 0, 0.9, 0.5], med, tau_runs=runs)
+    tw = fig.axes[2]                               # no flow panel: the runs beside tau
+    assert tw.get_yscale() == "log" and len(tw.texts) == 2
+    with pytest.raises(ValueError, match="tau_runs"):
+        plots.plot_onset(lr, [0, 0, 0.3, 0.4], [0, 0, 0.9, 0.5], med, tau_runs=runs[:2])
+    with pytest.raises(ValueError, match="tau_runs"):
+        plots.plot_onset(lr, [0, 0, 0.3, 0.4], [0, 0, 0.9, 0.5], med, tau_runs=med)
 
 
 def test_plot_onset_labels_the_swept_learning_rates():

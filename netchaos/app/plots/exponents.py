@@ -256,10 +256,27 @@ def plot_ensemble_overview(t, distances, exponents, loss=None, *, kept=None, mle
     return fig
 
 
+def _draw_runs(ax, x, runs):
+    """Faint dots for the runs that reach the target; above each lr where some do not, the
+    count that does."""
+    reached = np.isfinite(runs)
+    xs = np.broadcast_to(x[:, None], runs.shape)
+    ax.plot(xs[reached], runs[reached], ls="none", marker="o", ms=2.5, color=FIT, alpha=0.3,
+            label="$\\tau$ of single initial conditions")
+    top = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    short = [(xv, int(row.sum())) for xv, row in zip(x, reached) if not row.all()]
+    for xv, k in short:
+        ax.text(xv, 1.01, f"{k}", transform=top, ha="center", va="bottom", fontsize="small",
+                color=FIT)
+    if short:                                      # a legend entry for the numbers
+        ax.plot([], [], ls="none", marker="$k$", ms=7, color=FIT,
+                label=f"above: $k$ of {runs.shape[1]} runs reach the target")
+
+
 @_styled
 def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_exponent=None,
                tau_label="steps to 90% test accuracy", title=None, fig=None, rho_ci=None,
-               tau_flow=None):
+               tau_flow=None, tau_runs=None):
     """Onset of chaos: network MLE, fraction of chaotic runs and training time against lr.
 
     Parameters
@@ -286,6 +303,11 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
     tau_flow : array_like of shape (n,), optional
         Training time in gradient-flow units, ``lr * tau`` (NaN or inf where not reached):
         a third panel shows it beside tau.
+    tau_runs : array_like of shape (n, n_init), optional
+        Training time of every initial condition in steps (inf or NaN: never reached,
+        e.g. ``onset_table(...)["tau"]``): the runs that reach the target are drawn as
+        faint dots beside the median, and above a learning rate where some do not, the
+        count that does (``k/n``).
 
     Returns
     -------
@@ -293,6 +315,11 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
         ``fig`` or a new figure with two stacked axes sharing the lr axis: the exponents on
         top; rho (left) and tau (right, twin axis) below; with ``tau_flow`` a third axis at
         the bottom with tau in steps and in flow time.
+
+    Notes
+    -----
+    The training-time axes are logarithmic when the times drawn on them span a decade or
+    more (a sweep over decades of learning rates), linear otherwise.
 
     Examples
     --------
@@ -342,23 +369,44 @@ def plot_onset(lr, mle, rho, tau, *, mle_std=None, rho_chaotic=None, mean_expone
     bot.set_ylim(-0.03, 1.03)
     bot.set_ylabel("fraction $\\rho$", color="tab:blue")
     bot.set_xlabel("learning rate $\\eta$")
-    bot.legend(frameon=False, loc="center left")
     tw = bot.twinx()
+    # the legend of the fractions on the twin axis, drawn over the tau curve it may cross
+    tw.legend(*bot.get_legend_handles_labels(), loc="center left", framealpha=0.85,
+              edgecolor="none")
     tv = col(tau, "tau")
     tv = np.where(np.isfinite(tv), tv, np.nan)
+    runs = None
+    if tau_runs is not None:
+        runs = _arr(tau_runs, "tau_runs", (2,))
+        if runs.shape[0] != x.size:
+            raise ValueError(f"tau_runs has {runs.shape[0]} rows but lr has {x.size} entries")
+        runs = runs[order]
     tw.plot(x, tv, marker="o", ms=4, color=FIT, label="$\\tau$")
     tw.set_ylabel(tau_label, color=FIT)
     tw.tick_params(axis="y", colors=FIT)
     tw.spines["right"].set_visible(True)
+    _log_or_linear(tw, "y", tv)
+    steps_ax = tw
     if tau_flow is not None:
         flow = col(tau_flow, "tau_flow")
-        tt = axes[2]
-        tt.plot(x, tv, marker="o", ms=4, color=FIT, label="$\\tau$ (steps)")
-        tt.plot(x, np.where(np.isfinite(flow), flow, np.nan), marker="s", ms=4, ls="--",
-                color="k", label="$\\eta\\tau$ (gradient-flow time)")
+        flow = np.where(np.isfinite(flow), flow, np.nan)
+        tt = steps_ax = axes[2]
+        tt.plot(x, tv, marker="o", ms=4, color=FIT, label="$\\tau$ (steps, median)")
+        tt.plot(x, flow, marker="s", ms=4, ls="--", color="k",
+                label="$\\eta\\tau$ (gradient-flow time, median)")
         tt.set_ylabel("training time")
         tt.set_xlabel("learning rate $\\eta$")
-        tt.legend(frameon=False)
+    if runs is not None:
+        _draw_runs(steps_ax, x, runs)
+    if tau_flow is not None:
+        _log_or_linear(tt, "y", tv, flow, runs if runs is not None else [])
+        if runs is None:
+            tt.legend(frameon=False, loc="upper left")
+        else:                                      # below the axis, clear of the dots
+            tt.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                      fontsize="small")
+    elif runs is not None:
+        _log_or_linear(tw, "y", tv, runs)
     low = axes[-1]
     if _log_or_linear(low, "x", x, min_decades=0.5) and np.ptp(np.log10(x)) < 2:
         # a decade or two: label the swept values themselves, not 2x10^0, 3x10^0, ...
