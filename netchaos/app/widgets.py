@@ -23,6 +23,7 @@ spectrum_explorer      leading Lyapunov exponents of the GD map
 trainability_zoom_explorer  zoom into the boundary of trainability of two layers' learning rates
 """
 
+import base64
 import functools
 import html
 import io
@@ -97,6 +98,13 @@ def _png(fig):
     return buf.getvalue()
 
 
+def _png_output(png, text):
+    """The notebook output (nbformat ``display_data``) of the PNG bytes ``png``, with ``text``
+    as its plain-text alternative."""
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": text}}
+
+
 class Explorer(widgets.VBox):
     """Controls, a summary line and an Output showing the figure of a view.
 
@@ -133,6 +141,22 @@ class Explorer(widgets.VBox):
     error : str or None
         Message of the last update if the view raised, else None; the
         previous figure then stays on screen.
+
+    Notes
+    -----
+    Each update replaces ``output.outputs`` with one PNG output, set from the kernel, rather
+    than capturing a ``display()`` inside ``with output:``. A capture makes a notebook
+    executor that stands in for the browser's Output widget (nbclient, which Voila runs to
+    render ``netchaos app``) answer every captured output with a ``comm_msg`` sent on the
+    shell channel while it waits on that channel for the cell's ``execute_reply``. That send
+    can swallow the socket's wake-up for the reply [1]_, which then sits unread: the cell
+    never finishes and the app's page never loads. With the outputs set directly, the
+    executor sends nothing while the cell runs.
+
+    References
+    ----------
+    .. [1] jupyter/nbclient issue 312, "when cell contains ipywidget, execute cell will
+       sometimes blocks" (2024).
     """
 
     def __init__(self, controls, view, *, presets=None, draw=True):
@@ -243,12 +267,7 @@ class Explorer(widgets.VBox):
         self.result = v
         self.figure = v.figure
         self.summary.value = html.escape(v.summary)
-        png = _png(v.figure)
-        from IPython.display import Image, display
-
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(Image(data=png, format="png"))
+        self.output.outputs = (_png_output(_png(v.figure), v.summary),)   # see Notes
         self.seconds = time.perf_counter() - t0
         self.n_updates += 1
         return v
