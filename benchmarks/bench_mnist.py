@@ -118,28 +118,38 @@ def worker(args):
         theta0 = model.init(n=K, seed=1)
         steps = args.steps
         peak = K * step_flops(sizes, N) / gemm_seconds(sizes, N, K, args.repeats)
+        base = 1   # the rate is the cost of steps - base steps: fixed costs of a call cancel
         jobs = [dict(name="netchaos",
                      warmup=lambda: nc.train(model, (X, y), theta0, lr=0.1, steps=1,
                                              record="final"),
                      run=lambda: nc.train(model, (X, y), theta0, lr=0.1, steps=steps,
+                                          record="final")),
+                dict(name="netchaos_base",
+                     run=lambda: nc.train(model, (X, y), theta0, lr=0.1, steps=base,
                                           record="final"))]
         if _peers.jax_available()[0]:
-            jobs.append(dict(name="jax_vmap_jit",
-                             warmup=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0,
-                                                                0.1, 1),
-                             run=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0, 0.1,
-                                                             steps)))
+            jobs += [dict(name="jax_vmap_jit",
+                          warmup=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0,
+                                                             0.1, 1),
+                          run=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0, 0.1,
+                                                          steps)),
+                     dict(name="jax_vmap_jit_base",
+                          run=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0, 0.1,
+                                                          base))]
         times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
         row = dict(kind="train", net=net, N=N, K=K, threads=args.worker, steps=steps,
-                   peak_gflops=peak / 1e9, load=os.getloadavg()[0])
-        for name, rec in times.items():
-            if isinstance(rec, Exception):
+                   base_steps=base, peak_gflops=peak / 1e9, load=os.getloadavg()[0])
+        for name in ("netchaos", "jax_vmap_jit"):
+            rec, rec0 = times.get(name), times.get(name + "_base")
+            if rec is None or isinstance(rec, Exception) or isinstance(rec0, Exception):
                 row[name] = None
                 continue
-            best = min(rec["wall"])
-            rate = K * steps / best
+            best, best0 = min(rec["wall"]), min(rec0["wall"])
+            rate = K * (steps - base) / (best - best0)
             row[name] = dict(traj_steps_per_s=rate,
-                             gflops=rate * step_flops(sizes, N) / 1e9)
+                             gflops=rate * step_flops(sizes, N) / 1e9,
+                             call_traj_steps_per_s=K * steps / best,
+                             seconds=best, base_seconds=best0)
         rows.append(row)
         print(json.dumps(row), flush=True)
 
@@ -324,7 +334,9 @@ def main():
     p.add_argument("--tangent", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.steps is None:
-        args.steps = 1 if args.quick else 3
+        args.steps = 2 if args.quick else 4
+    if args.steps < 2:
+        p.error("--steps must be at least 2 (the rate is that of steps - 1 steps)")
     if args.worker is not None:
         args.rows = [(n, int(N), int(K)) for n, N, K in
                      (r.split(",") for r in args.rows.split(";") if r)]

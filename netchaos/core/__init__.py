@@ -8,7 +8,8 @@ use ``error_model="numpy"``: a float division cannot raise, so it vectorises
 and calls these kernels. :mod:`netchaos.core.simd` adds a four-wide float64
 vector type for the register-tiled passes of :mod:`netchaos.core.dense`;
 :mod:`netchaos.core.linalg` holds the Householder QR of the Lyapunov spectra;
-:mod:`netchaos.core.wide` the matrix-product passes of wide networks.
+:mod:`netchaos.core.wide` the matrix-product passes of wide networks, with
+:mod:`netchaos.core.blas`'s accumulating BLAS product.
 """
 
 import warnings

@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from .elementwise import ACT_LINEAR, LOSS_CROSS_ENTROPY, activate_seg, d2act, dact, exp_seg
+from .blas import dgemm
 from .mlp import flush_every
 
 #: samples per matrix product
@@ -313,6 +314,19 @@ def loss_grad_wide(th, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
 #: partial gradients of a call to GROUPS * SUB parameter vectors
 SUB = 8
 
+#: bytes of first-layer products of a sub-block computed at once (whole chunks, at least one)
+FORWARD_BYTES = 8 << 20
+
+
+@njit(cache=True, error_model="numpy")
+def forward_rows(h):
+    """Samples whose first products (``X_c @ W1``, ``h`` units per lane) are one matrix
+    product: whole chunks, at most four, within :data:`FORWARD_BYTES` for :data:`SUB` lanes.
+    A row of a product does not depend on the rows computed with it, so this sets speed and
+    memory only."""
+    return CHUNK * max(1, min(4, FORWARD_BYTES // (CHUNK * h * SUB * 8)))
+
+
 
 @njit(cache=True, error_model="numpy")
 def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, m0, m1,
@@ -321,10 +335,16 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
     one matrix product.
 
     ``W1`` (sizes[0], sizes[1] * Ls) holds the first layer's weights of every lane, unit
-    ``j`` of lane ``q`` in column ``j * Ls + q``: ``X_c @ W1`` is every lane's first product
+    ``j`` of lane ``q`` in column ``q * sizes[1] + j``: ``X_c @ W1`` is every lane's first product
     and ``X_c^T @ [D_1 ... D_Ls]`` every lane's first-layer weight gradient. A column of a
     product is the same sum whatever the columns beside it, so a lane gets the bits of
     :func:`group_pass`. ``parts`` (Ls, n_params) and ``stats`` (Ls, 4) accumulate.
+
+    The first products of :func:`forward_rows` samples are one product; the first-layer
+    weight gradients of the chunks accumulate in one array with the product's ``beta = 1``
+    (:func:`netchaos.core.blas.dgemm`: the chunk's product is added to the running sum as
+    :func:`group_pass` adds it, without an array of its own and a pass adding it), and
+    are added to ``parts`` once at the end.
     """
     Ls = ths.shape[0]
     nl = sizes.shape[0] - 1
@@ -339,44 +359,58 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
     ti = tf.view(np.int64)
     s2 = np.empty(CHUNK * wmax)
     T = np.empty(pmax if want_grad else 0)
-    Z = np.empty((CHUNK, h * Ls))
-    T1 = np.empty((n_in, h * Ls) if want_grad else (0, 0))
+    FR = forward_rows(h)
+    Z = np.empty((FR, h * Ls))
+    G1 = np.zeros((n_in, h * Ls) if want_grad else (0, 0))
     full = idx.shape[0] == 0
-    Xc = np.empty((0 if full else CHUNK, n_in))
-    rows = np.empty(CHUNK, dtype=np.int64)
+    Xc = np.empty((0 if full else FR, n_in))
+    rows = np.empty(FR, dtype=np.int64)
     no_wd = np.empty(0)
     fl = flush_every(n_out)
     oo = CHUNK * ro[nl - 1]
     bo = b_off[0]
     wo = w_off[0]
-    c0 = m0
-    while c0 < m1:
-        ns = min(CHUNK, m1 - c0)
-        xc = _load_chunk(X, idx, full, c0, ns, rows, Xc)
-        np.dot(xc, W1, Z[:ns])
-        for q in range(Ls):
-            for s in range(ns):
-                for j in range(h):
-                    A[q, s * h + j] = Z[s, j * Ls + q] + ths[q, bo + j]
-            if nl > 1 and act != ACT_LINEAR:
-                activate_seg(act, A[q], 0, ns * h, tf, ti, s2)
-            _forward(ths[q], sizes, w_off, b_off, ro, act, xc, ns, A[q], tf, ti, s2, 1)
-            _head(loss_code, A[q, oo:oo + ns * n_out], D[q, oo:oo + ns * n_out], ns, n_out, yi,
-                  yf, rows, scale, want_acc, stats[q], s2, tf, ti, fl)
-            if want_grad:
-                _backward(ths[q], sizes, w_off, b_off, ro, act, xc, ns, A[q], D[q], no_wd, T,
-                          parts[q], 1)
+    hL = h * Ls
+    f0 = m0
+    while f0 < m1:
+        # the first products of up to FR samples at once; then chunk by chunk
+        nf = min(FR, m1 - f0)
+        xf = _load_chunk(X, idx, full, f0, nf, rows, Xc)
+        np.dot(xf, W1, Z[:nf])
+        r0 = 0
+        while r0 < nf:
+            ns = min(CHUNK, nf - r0)
+            xc = xf[r0:r0 + ns]
+            for q in range(Ls):
                 for s in range(ns):
                     for j in range(h):
-                        parts[q, bo + j] += D[q, s * h + j]
-                        Z[s, j * Ls + q] = D[q, s * h + j]
-        if want_grad:
-            np.dot(xc.T, Z[:ns], T1)
-            for q in range(Ls):
-                for i in range(n_in):
-                    for j in range(h):
-                        parts[q, wo + i * h + j] += T1[i, j * Ls + q]
-        c0 += ns
+                        A[q, s * h + j] = Z[r0 + s, q * h + j] + ths[q, bo + j]
+                if nl > 1 and act != ACT_LINEAR:
+                    activate_seg(act, A[q], 0, ns * h, tf, ti, s2)
+                _forward(ths[q], sizes, w_off, b_off, ro, act, xc, ns, A[q], tf, ti, s2, 1)
+                _head(loss_code, A[q, oo:oo + ns * n_out], D[q, oo:oo + ns * n_out], ns, n_out,
+                      yi, yf, rows[r0:r0 + ns], scale, want_acc, stats[q], s2, tf, ti, fl)
+                if want_grad:
+                    _backward(ths[q], sizes, w_off, b_off, ro, act, xc, ns, A[q], D[q], no_wd, T,
+                              parts[q], 1)
+                    for s in range(ns):
+                        for j in range(h):
+                            parts[q, bo + j] += D[q, s * h + j]
+                            Z[r0 + s, q * h + j] = D[q, s * h + j]
+            if want_grad:   # G1 += X_c^T [D_1 ... D_Ls]
+                if full:
+                    dgemm(True, False, n_in, hL, ns, 1.0, X, (f0 + r0) * n_in, n_in, Z, r0 * hL,
+                          hL, 1.0, G1, 0, hL)
+                else:
+                    dgemm(True, False, n_in, hL, ns, 1.0, Xc, r0 * n_in, n_in, Z, r0 * hL, hL,
+                          1.0, G1, 0, hL)
+            r0 += ns
+        f0 += nf
+    if want_grad:
+        for q in range(Ls):
+            for i in range(n_in):
+                for j in range(h):
+                    parts[q, wo + i * h + j] += G1[i, q * h + j]
     for q in range(Ls):
         _flush(stats[q])
 
@@ -399,33 +433,39 @@ def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     full = idx.shape[0] == 0
     nb = X.shape[0] if full else idx.shape[0]
     scale = 1.0 / nb if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (nb * n_out)
-    g = np.empty(P)
     for q0 in range(0, L, SUB):
+        # gathers, zeroing and sums in parallel too: element by element, no bits change
         Ls = min(SUB, L - q0)
         ths = np.empty((Ls, P))
-        for p in range(P):
+        for p in prange(P):
             for q in range(Ls):
                 ths[q, p] = theta[p, q0 + q]
         W1 = np.empty((n_in, h * Ls))
-        for i in range(n_in):
-            for j in range(h):
-                for q in range(Ls):
-                    W1[i, j * Ls + q] = ths[q, w_off[0] + i * h + j]
-        parts = np.zeros((GROUPS, Ls, P if want_grad else 0))
+        for i in prange(n_in):
+            for q in range(Ls):
+                for j in range(h):
+                    W1[i, q * h + j] = ths[q, w_off[0] + i * h + j]
+        Pg = P if want_grad else 0
+        parts = np.empty((GROUPS, Ls, Pg))
         stats = np.zeros((GROUPS, Ls, 4))
         for s in prange(GROUPS):
             for q in range(Ls):
                 stats[s, q, 1] = 1.0
+                for p in range(Pg):
+                    parts[s, q, p] = 0.0
             m0, m1 = group_rows(nb, s)
             block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx,
                              m0, m1, scale, want_grad, want_acc, parts[s], stats[s])
-        for q in range(Ls):
-            lq, cq = _combine(ths[q], parts[:, q], stats[:, q], l2, wmask, scale, want_grad, g)
+        g = np.empty((Ls, P))
+        for q in prange(Ls):
+            lq, cq = _combine(ths[q], parts[:, q], stats[:, q], l2, wmask, scale, want_grad,
+                              g[q])
             loss[q0 + q] = lq
             acc[q0 + q] = cq / nb if loss_code == LOSS_CROSS_ENTROPY else np.nan
-            if want_grad:
-                for p in range(P):
-                    G[p, q0 + q] = g[p]
+        if want_grad:
+            for p in prange(P):
+                for q in range(Ls):
+                    G[p, q0 + q] = g[q, p]
 
 
 # ----------------------------------------------------------------------------------------

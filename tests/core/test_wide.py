@@ -13,7 +13,7 @@ import reference as R
 
 import netchaos as nc
 from netchaos import _blocks
-from netchaos.core.wide import CHUNK, GROUPS, group_rows
+from netchaos.core.wide import CHUNK, FORWARD_BYTES, GROUPS, SUB, forward_rows, group_rows
 from netchaos._validate import rng_from
 from netchaos.training import _batches
 
@@ -53,6 +53,13 @@ def test_groups_cover_the_samples_in_order_with_whole_chunks(n):
         assert a1 % CHUNK == 0 or a1 == n
 
 
+@pytest.mark.parametrize("h", [1, 10, 40, 64, 200, 256, 512, 3000])
+def test_first_products_cover_whole_chunks_within_their_budget(h):
+    rows = forward_rows(h)
+    assert rows % CHUNK == 0 and CHUNK <= rows <= 4 * CHUNK
+    assert rows == CHUNK or rows * h * SUB * 8 <= FORWARD_BYTES
+
+
 @pytest.mark.parametrize("spec", SPECS)
 @pytest.mark.parametrize("n", [5, CHUNK + 37, 3 * CHUNK + 11])
 def test_loss_gradient_accuracy_match_the_reference(spec, n):
@@ -68,6 +75,28 @@ def test_loss_gradient_accuracy_match_the_reference(spec, n):
             R.loss_fn(sizes, act, loss, l2, thetas[k], X, y), rel=1e-12)
         if loss == "cross_entropy":
             assert model.accuracy(thetas[k], X, y) == R.accuracy(sizes, act, thetas[k], X, y)
+
+
+def test_groups_of_many_chunks_and_first_products_match_the_reference():
+    # every group holds 5-6 chunks: more than one block of first products (forward_rows),
+    # and a weight gradient summed over several chunks; a mini-batch takes the gathered path
+    sizes, act, loss, l2 = SPECS[0]
+    assert forward_rows(sizes[1]) < 5 * CHUNK
+    model = nc.MLP(list(sizes), activation=act)
+    n = GROUPS * 5 * CHUNK + 261
+    X, y = data(sizes, n, seed=9)
+    thetas = model.init(n=2, seed=4)
+    got = model.grad(thetas, X, y)
+    res = nc.train(model, (X, y), thetas, lr=0.3, steps=1, batch_size=n - 100, seed=3,
+                   record="final")
+    batch = _batches(rng_from(3), n, n - 100, 1)[0]
+    for k in range(2):
+        ref = R.grad_fn(sizes, act, loss, l2, thetas[k], X, y)
+        np.testing.assert_allclose(got[k], ref, rtol=1e-10, atol=1e-13 * np.abs(ref).max())
+        assert model.grad(thetas[k], X, y).tobytes() == got[k].tobytes()
+        ref = R.grad_fn(sizes, act, loss, l2, thetas[k], X[batch], y[batch])
+        step = (thetas[k] - res.theta[k]) / 0.3
+        np.testing.assert_allclose(step, ref, rtol=1e-8, atol=1e-12 * np.abs(ref).max())
 
 
 @pytest.mark.parametrize("spec", SPECS[:2])
