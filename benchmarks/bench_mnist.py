@@ -19,7 +19,11 @@ batch, lr 0.1; real MNIST with ``--mnist PATH``, an ``.npz`` with ``X`` (N, 784)
 
 Every row prints traj-steps/s (or ms per call), GFLOP/s of the matrix products, the fraction
 of the DGEMM peak and the ratio netchaos / JAX, measured in the same process, interleaved
-(round-robin), at 1 thread (one core) and at 2 threads; and the host's load. Each thread
+(round-robin), at 1 thread (one core) and at 2 threads; and the host's load. A training rate
+is that of a step: K (steps - 1) / (t(steps) - t(1)), best times of calls of ``steps`` and of
+1 step, so that what a call costs once counts for neither peer (netchaos evaluates the loss of
+the final state, which flags its divergence; JAX copies its arguments to its arrays). The JSON
+keeps the rate of whole calls too. Each thread
 count runs in a fresh subprocess (``NETCHAOS_BENCH_THREADS``, see ``_peers.py``).
 
     python benchmarks/bench_mnist.py [--quick] [--full] [--threads 1,2] [--repeats N]
@@ -27,7 +31,7 @@ count runs in a fresh subprocess (``NETCHAOS_BENCH_THREADS``, see ``_peers.py``)
 
 Default rows: 784-64-10 at N = 10,000 with K = 6 and 48, 784-256-256-10 at N = 10,000 with
 K = 6, and the tangent rows. ``--full`` adds N = 60,000 and the deeper network at K = 48
-(long: about an hour on two cores). ``--quick``: K = 6 and N = 10,000 only, 1 step.
+(long: about an hour on two cores). ``--quick``: K = 6 and N = 10,000 only, 2 steps.
 """
 from __future__ import annotations
 
