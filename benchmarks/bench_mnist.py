@@ -9,7 +9,7 @@ batch, lr 0.1; real MNIST with ``--mnist PATH``, an ``.npz`` with ``X`` (N, 784)
   trajectories, the first layer as one product for all of them (``X @ [W_1 ... W_K]`` and
   ``X^T @ [D_1 ... D_K]``: they share the data), the hidden layers as K products each
   (forward, weight gradient, back-propagation), timed with NumPy's BLAS at the same thread
-  count;
+  count as a third peer, in the same interleaved rounds;
 * tangent (784-64-10, N = 10,000): one Hessian-vector product (``model.hvp``) against
   ``jax.jvp`` of ``jax.grad`` (jitted); Lanczos sharpness (``netchaos.hessian.sharpness``,
   ARPACK, tol 1e-8) against the same algorithm on JAX Hessian-vector products (the
@@ -40,7 +40,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -76,12 +75,13 @@ def load(mnist, N):
     return np.ascontiguousarray(X), y
 
 
-def gemm_seconds(sizes, N, K, repeats, seed=0):
-    """Best time of the matrix products of one step of K trajectories with NumPy's BLAS.
+def gemm_step(sizes, N, K, seed=0):
+    """The matrix products of one step of K trajectories with NumPy's BLAS, as a callable.
 
     The first layer is one product for all trajectories (they share the data):
     ``X @ [W_1 ... W_K]`` and ``X^T @ [D_1 ... D_K]``; the hidden layers' inputs differ per
-    trajectory, so their products are K separate ones.
+    trajectory, so their products are K separate ones. Timed as a peer, in the same rounds,
+    so that the fraction of the peak compares times of the same moments of the host.
     """
     import numpy as np
     rng = np.random.default_rng(seed)
@@ -90,9 +90,8 @@ def gemm_seconds(sizes, N, K, repeats, seed=0):
     D1 = rng.random((N, sizes[1] * K))
     hidden = [(rng.random((N, a)), rng.random((a, b)), rng.random((N, b)))
               for a, b in zip(sizes[1:-1], sizes[2:])]
-    best = float("inf")
-    for _ in range(max(2, repeats)):
-        t0 = time.perf_counter()
+
+    def run():
         X @ W1
         X.T @ D1
         for _k in range(K):
@@ -100,8 +99,7 @@ def gemm_seconds(sizes, N, K, repeats, seed=0):
                 A @ W
                 A.T @ D
                 D @ W.T
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return run
 
 
 def worker(args):
@@ -121,7 +119,6 @@ def worker(args):
         model = nc.MLP(list(sizes), activation="tanh")
         theta0 = model.init(n=K, seed=1)
         steps = args.steps
-        peak = K * step_flops(sizes, N) / gemm_seconds(sizes, N, K, args.repeats)
         base = 1   # the rate is the cost of steps - base steps: fixed costs of a call cancel
         jobs = [dict(name="netchaos",
                      warmup=lambda: nc.train(model, (X, y), theta0, lr=0.1, steps=1,
@@ -130,7 +127,8 @@ def worker(args):
                                           record="final")),
                 dict(name="netchaos_base",
                      run=lambda: nc.train(model, (X, y), theta0, lr=0.1, steps=base,
-                                          record="final"))]
+                                          record="final")),
+                dict(name="dgemm", run=gemm_step(sizes, N, K))]
         if _peers.jax_available()[0]:
             jobs += [dict(name="jax_vmap_jit",
                           warmup=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0,
@@ -141,6 +139,7 @@ def worker(args):
                           run=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0, 0.1,
                                                           base))]
         times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
+        peak = K * step_flops(sizes, N) / min(times["dgemm"]["wall"])
         row = dict(kind="train", net=net, N=N, K=K, threads=args.worker, steps=steps,
                    base_steps=base, peak_gflops=peak / 1e9, load=os.getloadavg()[0])
         for name in ("netchaos", "jax_vmap_jit"):
@@ -166,7 +165,6 @@ def worker(args):
     theta = model.init(seed=1)
     v = np.random.default_rng(2).normal(size=model.n_params)
     hvp_flops = step_flops(sizes, N)     # per direction; a call of J directions: (1 + J) x
-    peak = step_flops(sizes, N) / gemm_seconds(sizes, N, 1, args.repeats)
     n_steps = max(1, args.steps)
     counts = {}
 
@@ -192,7 +190,8 @@ def worker(args):
                  warmup=lambda: nc.lyapunov_spectrum(model, (X, y), theta, lr=0.1, steps=1,
                                                      k=10, seed=0),
                  run=lambda: nc.lyapunov_spectrum(model, (X, y), theta, lr=0.1,
-                                                  steps=n_steps, k=10, seed=0))]
+                                                  steps=n_steps, k=10, seed=0)),
+            dict(name="dgemm", run=gemm_step(sizes, N, 1))]
     if _peers.jax_available()[0]:
         jax, jnp = _peers._jax()
         from netchaos.adapters.jax import JaxModel
@@ -233,6 +232,7 @@ def worker(args):
     times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
     best = {k: (min(r["wall"]) if not isinstance(r, Exception) else None)
             for k, r in times.items()}
+    peak = step_flops(sizes, N) / best.pop("dgemm")
     errors = {k: repr(r) for k, r in times.items() if isinstance(r, Exception)}
     row = dict(kind="tangent", net="784-64-10", N=N, threads=args.worker,
                peak_gflops=peak / 1e9, load=os.getloadavg()[0], steps=n_steps,
