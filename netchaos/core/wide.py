@@ -327,7 +327,6 @@ def forward_rows(h):
     return CHUNK * max(1, min(4, FORWARD_BYTES // (CHUNK * h * SUB * 8)))
 
 
-
 @njit(cache=True, error_model="numpy")
 def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, m0, m1,
                      scale, want_grad, want_acc, parts, stats):
@@ -397,13 +396,11 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
                         for j in range(h):
                             parts[q, bo + j] += D[q, s * h + j]
                             Z[r0 + s, q * h + j] = D[q, s * h + j]
-            if want_grad:   # G1 += X_c^T [D_1 ... D_Ls]
-                if full:
-                    dgemm(True, False, n_in, hL, ns, 1.0, X, (f0 + r0) * n_in, n_in, Z, r0 * hL,
-                          hL, 1.0, G1, 0, hL)
-                else:
-                    dgemm(True, False, n_in, hL, ns, 1.0, Xc, r0 * n_in, n_in, Z, r0 * hL, hL,
-                          1.0, G1, 0, hL)
+            if want_grad:   # G1 += X_c^T [D_1 ... D_Ls], X_c at its place in X or Xc
+                src = X if full else Xc
+                so = (f0 + r0) * n_in if full else r0 * n_in
+                dgemm(True, False, n_in, hL, ns, 1.0, src, so, n_in, Z, r0 * hL, hL, 1.0, G1, 0,
+                      hL)
             r0 += ns
         f0 += nf
     if want_grad:
@@ -434,20 +431,21 @@ def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     nb = X.shape[0] if full else idx.shape[0]
     scale = 1.0 / nb if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (nb * n_out)
     for q0 in range(0, L, SUB):
-        # gathers, zeroing and sums in parallel too: element by element, no bits change
         Ls = min(SUB, L - q0)
         ths = np.empty((Ls, P))
-        for p in prange(P):
+        for p in range(P):
             for q in range(Ls):
                 ths[q, p] = theta[p, q0 + q]
         W1 = np.empty((n_in, h * Ls))
-        for i in prange(n_in):
+        for i in range(n_in):
             for q in range(Ls):
                 for j in range(h):
                     W1[i, q * h + j] = ths[q, w_off[0] + i * h + j]
         Pg = P if want_grad else 0
         parts = np.empty((GROUPS, Ls, Pg))
         stats = np.zeros((GROUPS, Ls, 4))
+        # the groups' zeroing and the lanes' sums in parallel too: element by element, no
+        # bits change (the copies in and out stay serial: they cost less than they compile)
         for s in prange(GROUPS):
             for q in range(Ls):
                 stats[s, q, 1] = 1.0
@@ -463,7 +461,7 @@ def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
             loss[q0 + q] = lq
             acc[q0 + q] = cq / nb if loss_code == LOSS_CROSS_ENTROPY else np.nan
         if want_grad:
-            for p in prange(P):
+            for p in range(P):
                 for q in range(Ls):
                     G[p, q0 + q] = g[q, p]
 
