@@ -110,6 +110,10 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     bad = np.empty(L)
     no_idx = np.empty(0, dtype=np.int64)
     sgd = batches.shape[0] > 0
+    # the kernels' flags below are values, never constants: Numba compiles a function once
+    # more for every constant argument it is called with (literal dispatch)
+    on = L >= 0
+    off = not on
     rec_params = params_out.shape[0] > 0
     rec_dist = d1_out.shape[0] > 0
     if t0 == 0:
@@ -132,7 +136,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         if sgd and step:
             # gradient on the mini-batch; metrics on all training samples
             _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                       X, yi, yf, batches[t], True, False, G, loss, acc, A, D, scr, ti)
+                       X, yi, yf, batches[t], on, off, G, loss, acc, A, D, scr, ti)
             for q in range(L):
                 if alive[q] == 1 and not np.isfinite(loss[q]):
                     alive[q] = 0
@@ -155,7 +159,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                     acc_out[t, q] = np.nan
         if want_test:
             _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                       Xte, yite, yfte, no_idx, False, True, G, loss, acc,
+                       Xte, yite, yfte, no_idx, off, on, G, loss, acc,
                        A, D, scr, ti)
             for q in range(L):
                 if alive[q] == 1:

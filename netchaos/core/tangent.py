@@ -330,6 +330,7 @@ def tangent_qr_run(theta, Q, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     g = np.empty(P)
     nxt = np.empty(P)
     M = np.empty((P, k))
+    on = P >= 0   # a value, not the constant True: no second compilation of hvp_blocks
     for t in range(n_steps):
         for b in range(nb):
             q0 = b * w
@@ -337,7 +338,7 @@ def tangent_qr_run(theta, Q, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                 for c in range(min(w, k - q0)):
                     V[b, p, c] = Q[p, q0 + c]
         hvp_blocks(theta, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                   X, yi, yf, lr, out, g, True, tile)
+                   X, yi, yf, lr, out, g, on, tile)
         bad = 0.0
         for p in range(P):
             nxt[p] = theta[p] - lr * g[p]

@@ -539,6 +539,10 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
     Xc = np.empty((0, sizes[0]))
     rows = np.empty(CHUNK, dtype=np.int64)
     no_idx = np.empty(0, dtype=np.int64)
+    # the whole batch, no accuracy: values, not constants (no second compilation of the
+    # helpers, tests/core/test_dispatch.py)
+    full = no_idx.shape[0] == 0
+    want_acc = not full
     oo = CHUNK * ro[nl - 1]
     b0 = b_off[0]
     w0 = w_off[0]
@@ -547,7 +551,7 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
     while c0 < m1:
         ns = min(CHUNK, m1 - c0)
         # base pass as group_pass, its first product shared with the tangent one
-        xc = _load_chunk(X, no_idx, True, c0, ns, rows, Xc)
+        xc = _load_chunk(X, no_idx, full, c0, ns, rows, Xc)
         np.dot(xc, WV, ZZ[:ns])
         for s in range(ns):
             for c in range(h):
@@ -558,7 +562,7 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
             activate_seg(act, A, 0, ns * h, tf, ti, s2)
         _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2, 1)
         _head(loss_code, A[oo:oo + ns * n_out], D[oo:oo + ns * n_out], ns, n_out, yi, yf, rows,
-              scale, False, stats, s2, tf, ti, fl)
+              scale, want_acc, stats, s2, tf, ti, fl)
         if loss_code == LOSS_CROSS_ENTROPY:   # softmax probabilities, before backprop
             for s in range(ns):
                 for c in range(n_out):
