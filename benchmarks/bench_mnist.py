@@ -1,7 +1,8 @@
 """Benchmark research-scale (MNIST-sized) gradient-descent ensembles and tangent maps.
 
 Workloads (synthetic MNIST-shaped data, 784 features in [0, 1], 10 classes, float64, full
-batch, lr 0.1; real MNIST with ``--mnist PATH``, an ``.npz`` with ``X`` (N, 784) and ``y``):
+batch, lr 0.1; real MNIST with ``--mnist PATH``, the folder of its four IDX files or an ``.npz``
+as :func:`netchaos.datasets.mnist` reads them):
 
 * training: ``netchaos.train`` of K trajectories of 784-64-10 tanh and 784-256-256-10 tanh on
   N samples, against JAX (``jax.grad`` of one network, ``vmap`` over the ensemble, the whole
@@ -26,12 +27,13 @@ the final state, which flags its divergence; JAX copies its arguments to its arr
 keeps the rate of whole calls too. Each thread
 count runs in a fresh subprocess (``NETCHAOS_BENCH_THREADS``, see ``_peers.py``).
 
-    python benchmarks/bench_mnist.py [--quick] [--full] [--threads 1,2] [--repeats N]
-                                     [--mnist PATH] [--json PATH]
+    python benchmarks/bench_mnist.py [--quick] [--full] [--rows SPEC] [--threads 1,2]
+                                     [--repeats N] [--mnist PATH] [--json PATH]
 
 Default rows: 784-64-10 at N = 10,000 with K = 6 and 48, 784-256-256-10 at N = 10,000 with
 K = 6, and the tangent rows. ``--full`` adds N = 60,000 and the deeper network at K = 48
 (long: about an hour on two cores). ``--quick``: K = 6 and N = 10,000 only, 2 steps.
+``--rows "784-64-10,60000,48;784-256-256-10,10000,48"`` runs the given rows instead.
 """
 from __future__ import annotations
 
@@ -64,15 +66,13 @@ def synthetic(N, seed=0):
 
 
 def load(mnist, N):
-    import numpy as np
+    """N samples: synthetic, or the first N MNIST training images read by
+    :func:`netchaos.datasets.mnist` from ``mnist`` (the IDX folder or an ``.npz``), in [0, 1]."""
     if not mnist:
         return synthetic(N)
-    with np.load(mnist) as f:
-        X = np.asarray(f["X"], dtype=np.float64).reshape(len(f["X"]), -1)[:N]
-        y = np.asarray(f["y"]).astype(np.int64)[:N]
-    if X.max() > 1.5:
-        X = X / 255.0
-    return np.ascontiguousarray(X), y
+    import netchaos as nc
+    data = nc.datasets.mnist(path=mnist, n_train=N, n_test=0)
+    return data.X_train, data.y_train
 
 
 def gemm_step(sizes, N, K, seed=0):
@@ -247,6 +247,8 @@ def parent(args):
     if args.full:
         rows += [("784-64-10", 60_000, 6), ("784-64-10", 60_000, 48),
                  ("784-256-256-10", 60_000, 6), ("784-256-256-10", 10_000, 48)]
+    if args.rows:
+        rows = args.rows
     spec = ";".join(f"{n},{N},{K}" for n, N, K in rows)
     results = []
     print(f"netchaos benchmark mnist: full-batch GD ensembles, tanh, float64; host load "
@@ -334,16 +336,24 @@ def main():
     p.add_argument("--json", default=None)
     p.add_argument("--no-tangent", action="store_true")
     p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--rows", default="", help=argparse.SUPPRESS)
+    p.add_argument("--rows", default="",
+                   help="training rows instead of the default ones: NET,N,K;NET,N,K;... "
+                        f"with NET one of {', '.join(NETS)}")
     p.add_argument("--tangent", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.steps is None:
         args.steps = 2 if args.quick else 4
     if args.steps < 2:
         p.error("--steps must be at least 2 (the rate is that of steps - 1 steps)")
-    if args.worker is not None:
+    try:
         args.rows = [(n, int(N), int(K)) for n, N, K in
                      (r.split(",") for r in args.rows.split(";") if r)]
+    except ValueError:
+        p.error(f"--rows: expected NET,N,K;NET,N,K;..., got {args.rows!r}")
+    for net, N, K in args.rows:
+        if net not in NETS or N < 1 or K < 1:
+            p.error(f"--rows: unknown network {net!r} or N, K < 1 (networks: {', '.join(NETS)})")
+    if args.worker is not None:
         worker(args)
         return
     args.threads = [int(t) for t in args.threads.split(",")]

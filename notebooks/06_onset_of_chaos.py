@@ -362,10 +362,10 @@ assert same
 #
 # Every finished chunk is saved to `checkpoint` as it arrives (rerun the same line after
 # an interruption and only the missing chunks are computed); a worker that dies has its
-# chunk rerun elsewhere. How long? `benchmarks/bench_distributed.py` measures one
-# single-threaded worker at 0.66 trajectory-steps/s on the 784-64-10 network with 60,000
-# images; the whole sweep (4,800 trajectories) then costs about 200 worker-hours per 100
-# full-batch GD steps, about 3 hours on 64 workers. A 2,000-image subset (as
+# chunk rerun elsewhere. How long? `benchmarks/bench_mnist.py` measures one
+# single-threaded worker at 2.0 trajectory-steps/s on the 784-64-10 network with 60,000
+# images; the whole sweep (4,800 trajectories) then costs about 65 worker-hours per 100
+# full-batch GD steps, about 1 hour on 64 workers. A 2,000-image subset (as
 # `netchaos reproduce onset` uses for MNIST) is 30 times cheaper. On this machine the
 # benchmark's digits sweep ran 1.76x faster on the two-worker cluster than in one process.
 
