@@ -323,7 +323,8 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
                         run_block(block, *args, alive[b], div_at[b], want_metrics,
                                   loss_out[b], acc_out[b], Xte, yite, yfte, bool(test_metrics),
                                   te_loss[b], te_acc[b], every, params_out[b], ref_lane[b],
-                                  d1[b], d2[b], tile, lrs[b], lr_group, wide)
+                                  d1[b], d2[b], tile, lrs[b], lr_group, wide,
+                                  numba.get_num_threads())
                         if wide:
                             _blocks.scatter(blocks, block, slots[b], where, b)
             else:

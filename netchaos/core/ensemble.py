@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from .mlp import loss_grad_lanes, make_work
-from .wide import loss_grad_columns
+from .wide import columns_work, loss_grad_columns
 
 
 @njit(cache=True, error_model="numpy")
@@ -50,11 +50,12 @@ def _distances(theta, ref, alive, d1, d2, t):
 
 @njit(cache=True, error_model="numpy", parallel=True)  # calls a parallel kernel
 def _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-               X, yi, yf, idx, want_grad, want_acc, G, loss, acc, A, D, scr, ti):
-    """The lane kernel, or the matrix-product kernel of wide networks (``wide``)."""
+               X, yi, yf, idx, want_grad, want_acc, G, loss, acc, A, D, scr, ti, wk):
+    """The lane kernel (work arrays ``A, D, scr, ti``), or the matrix-product kernel of wide
+    networks (``wide``; work array ``wk``)."""
     if wide:
         loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                          X, yi, yf, idx, want_grad, want_acc, G, loss, acc)
+                          X, yi, yf, idx, want_grad, want_acc, G, loss, acc, wk)
     else:
         loss_grad_lanes(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                         X, yi, yf, idx, want_grad, want_acc, G, loss, acc, A, D, scr, ti)
@@ -74,7 +75,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
               X, yi, yf, batches, lr, t0, t1, n_steps, alive, div_at,
               want_metrics, loss_out, acc_out,
               Xte, yite, yfte, want_test, te_loss_out, te_acc_out,
-              every, params_out, ref, d1_out, d2_out, tile, lrs, lr_group, wide):
+              every, params_out, ref, d1_out, d2_out, tile, lrs, lr_group, wide, threads):
     """Advance one block from step ``t0`` to ``t1`` (``t1 <= n_steps``).
 
     ``theta`` (n_params, n_lanes) is updated in place. Metrics at theta(t) are
@@ -96,11 +97,15 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
 
     ``wide`` selects the matrix-product kernel :func:`netchaos.core.wide.loss_grad_columns`
     (for wide networks; it runs threads of its own, so it is never called from
-    :func:`run_blocks`) instead of the lane kernel.
+    :func:`run_blocks`) instead of the lane kernel; its work array, allocated once for all
+    the steps, has room for the sample groups of ``threads`` threads at a time.
     """
     P = theta.shape[0]
     L = theta.shape[1]
     A, D, scr, ti = make_work(sizes, L, 0 if wide else tile)
+    sgd = batches.shape[0] > 0
+    # the wide kernel's work, once for all the steps
+    wk = columns_work(sizes, L, sgd, threads) if wide else np.empty(0)
     per_lane = lrs.shape[0] > 0
     G = np.empty((P, L))
     loss = np.empty(L)
@@ -109,7 +114,6 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     ta = np.empty(L)
     bad = np.empty(L)
     no_idx = np.empty(0, dtype=np.int64)
-    sgd = batches.shape[0] > 0
     # the kernels' flags below are values, never constants: Numba compiles a function once
     # more for every constant argument it is called with (literal dispatch)
     on = L >= 0
@@ -136,7 +140,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         if sgd and step:
             # gradient on the mini-batch; metrics on all training samples
             _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                       X, yi, yf, batches[t], on, off, G, loss, acc, A, D, scr, ti)
+                       X, yi, yf, batches[t], on, off, G, loss, acc, A, D, scr, ti, wk)
             for q in range(L):
                 if alive[q] == 1 and not np.isfinite(loss[q]):
                     alive[q] = 0
@@ -144,7 +148,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         if want_metrics or not (sgd and step):
             _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                        X, yi, yf, no_idx, step and not sgd, want_metrics, G, tl, ta,
-                       A, D, scr, ti)
+                       A, D, scr, ti, wk)
             for q in range(L):
                 if alive[q] == 1 and not np.isfinite(tl[q]):
                     alive[q] = 0
@@ -160,7 +164,7 @@ def run_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         if want_test:
             _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                        Xte, yite, yfte, no_idx, off, on, G, loss, acc,
-                       A, D, scr, ti)
+                       A, D, scr, ti, wk)
             for q in range(L):
                 if alive[q] == 1:
                     te_loss_out[t, q] = loss[q]
@@ -215,7 +219,7 @@ def run_blocks(thetas, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                   want_metrics, loss_out[b], acc_out[b],
                   Xte, yite, yfte, want_test, te_loss_out[b], te_acc_out[b],
                   every, params_out[b], ref[b], d1_out[b], d2_out[b], tile, lrs[b], lr_group,
-                  False)
+                  False, 0)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)  # calls a parallel kernel
@@ -225,11 +229,12 @@ def eval_block(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     (``wide``: with the matrix-product kernel, see :func:`run_block`)."""
     L = theta.shape[1]
     A, D, scr, ti = make_work(sizes, L, 0 if wide else tile)
+    wk = np.empty(0)   # one call: the wide kernel allocates its own work
     if not want_grad:
         G = np.empty((theta.shape[0], L))
     _loss_grad(wide, theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                X, yi, yf, np.empty(0, dtype=np.int64), want_grad, want_acc, G, loss, acc,
-               A, D, scr, ti)
+               A, D, scr, ti, wk)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)

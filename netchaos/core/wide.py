@@ -328,8 +328,68 @@ def forward_rows(h):
 
 
 @njit(cache=True, error_model="numpy")
+def _pad(n):
+    """``n`` rounded up to whole 64-byte lines of float64, so that every array carved from a
+    work array starts on a cache line of its own."""
+    return -(-n // 8) * 8
+
+
+@njit(cache=True, error_model="numpy")
+def _group_floats(sizes, Ls, batched):
+    """Length of the work of one sample group of :func:`block_group_pass` for ``Ls`` lanes
+    (``batched``: room for a mini-batch's gathered inputs too)."""
+    nl = sizes.shape[0] - 1
+    n_in = sizes[0]
+    h = sizes[1]
+    n_rows = 0
+    for k in range(1, nl + 1):
+        n_rows += sizes[k]
+    wmax, pmax = _largest(sizes)
+    FR = forward_rows(h)
+    n = 2 * _pad(Ls * CHUNK * n_rows) + 2 * _pad(CHUNK * wmax) + _pad(pmax)
+    n += _pad(FR * h * Ls) + _pad(n_in * h * Ls)
+    return n + (_pad(FR * n_in) if batched else 0)
+
+
+@njit(cache=True, error_model="numpy")
+def _g_in_groups(sizes, P, Ls):
+    """Whether the lanes' gradients fit in the room of one group's work (which is free
+    once the groups are done)."""
+    unbatched = Ls < 0   # False, as a value (a constant would compile a variant)
+    return Ls * P <= _group_floats(sizes, Ls, unbatched)
+
+
+@njit(cache=True, error_model="numpy")
+def _top_floats(sizes, P, Ls):
+    """Length of the work of a sub-block of :func:`loss_grad_columns` (lanes, first
+    layers, partial gradients of every group, and the gradients unless they fit in a
+    group's room), before the groups' work."""
+    n = _pad(Ls * P) + _pad(sizes[0] * sizes[1] * Ls) + _pad(GROUPS * Ls * P)
+    return n if _g_in_groups(sizes, P, Ls) else n + _pad(Ls * P)
+
+
+@njit(cache=True, error_model="numpy")
+def columns_work(sizes, n_lanes, batched, threads):
+    """The work array of :func:`loss_grad_columns` for blocks of ``n_lanes`` lanes.
+
+    A caller that evaluates the same network many times (a training run) allocates it
+    once: the kernel's arrays of a call are tens to hundreds of MB, and fresh memory on
+    every call costs the operating system's page faults (about 5 % of a step of an MNIST
+    network). Its size depends on the network, on at most :data:`SUB` lanes and on the
+    ``threads`` that run the sample groups (one group's work each, at most :data:`GROUPS`),
+    never on the samples; ``batched`` makes room for gathering mini-batches.
+    """
+    P = 0
+    for k in range(sizes.shape[0] - 1):
+        P += sizes[k] * sizes[k + 1] + sizes[k + 1]
+    Ls = min(SUB, n_lanes)
+    slots = max(1, min(GROUPS, threads))
+    return np.empty(_top_floats(sizes, P, Ls) + slots * _group_floats(sizes, Ls, batched))
+
+
+@njit(cache=True, error_model="numpy")
 def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx, m0, m1,
-                     scale, want_grad, want_acc, parts, stats):
+                     scale, want_grad, want_acc, parts, stats, gw):
     """:func:`group_pass` for the ``Ls`` lanes ``ths`` (Ls, n_params), their first layers in
     one matrix product.
 
@@ -343,7 +403,8 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
     weight gradients of the chunks accumulate in one array with the product's ``beta = 1``
     (:func:`netchaos.core.blas.dgemm`: the chunk's product is added to the running sum as
     :func:`group_pass` adds it, without an array of its own and a pass adding it), and
-    are added to ``parts`` once at the end.
+    are added to ``parts`` once at the end. Every array of more than a few rows is carved
+    from ``gw``, the group's part of :func:`columns_work` (of :func:`_group_floats`).
     """
     Ls = ths.shape[0]
     nl = sizes.shape[0] - 1
@@ -352,24 +413,38 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
     n_out = sizes[nl]
     n_rows = ro[nl]
     wmax, pmax = _largest(sizes)
-    A = np.empty((Ls, CHUNK * n_rows))
-    D = np.empty((Ls, CHUNK * n_rows))
-    tf = np.empty(CHUNK * wmax)
-    ti = tf.view(np.int64)
-    s2 = np.empty(CHUNK * wmax)
-    T = np.empty(pmax if want_grad else 0)
     FR = forward_rows(h)
-    Z = np.empty((FR, h * Ls))
-    G1 = np.zeros((n_in, h * Ls) if want_grad else (0, 0))
+    hL = h * Ls
     full = idx.shape[0] == 0
-    Xc = np.empty((0 if full else FR, n_in))
+    o = 0
+    A = gw[o:o + Ls * CHUNK * n_rows].reshape((Ls, CHUNK * n_rows))
+    o += _pad(Ls * CHUNK * n_rows)
+    D = gw[o:o + Ls * CHUNK * n_rows].reshape((Ls, CHUNK * n_rows))
+    o += _pad(Ls * CHUNK * n_rows)
+    tf = gw[o:o + CHUNK * wmax]
+    ti = tf.view(np.int64)
+    o += _pad(CHUNK * wmax)
+    s2 = gw[o:o + CHUNK * wmax]
+    o += _pad(CHUNK * wmax)
+    T = gw[o:o + (pmax if want_grad else 0)]
+    o += _pad(pmax)
+    Z = gw[o:o + FR * hL].reshape((FR, hL))
+    o += _pad(FR * hL)
+    grad1 = want_grad and m1 > m0    # an empty group adds nothing (and touches no memory)
+    nG = n_in if grad1 else 0
+    G1 = gw[o:o + nG * hL].reshape((nG, hL))
+    o += _pad(n_in * hL)
+    for i in range(nG):
+        for e in range(hL):
+            G1[i, e] = 0.0
+    nX = 0 if full else FR
+    Xc = gw[o:o + nX * n_in].reshape((nX, n_in))
     rows = np.empty(FR, dtype=np.int64)
     no_wd = np.empty(0)
     fl = flush_every(n_out)
     oo = CHUNK * ro[nl - 1]
     bo = b_off[0]
     wo = w_off[0]
-    hL = h * Ls
     f0 = m0
     while f0 < m1:
         # the first products of up to FR samples at once; then chunk by chunk
@@ -403,7 +478,7 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
                       hL)
             r0 += ns
         f0 += nf
-    if want_grad:
+    if grad1:
         for q in range(Ls):
             for i in range(n_in):
                 for j in range(h):
@@ -414,12 +489,14 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
 
 @njit(cache=True, error_model="numpy", parallel=True)
 def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
-                      X, yi, yf, idx, want_grad, want_acc, G, loss, acc):
+                      X, yi, yf, idx, want_grad, want_acc, G, loss, acc, wk):
     """:func:`loss_grad_wide` for every column (lane) of a block ``theta`` (n_params, n_lanes).
 
     Same outputs as :func:`netchaos.core.mlp.loss_grad_lanes`. Lanes go in sub-blocks of
     :data:`SUB` through :func:`block_group_pass` (parallel over the sample groups); a lane's
-    bits never depend on the others.
+    bits never depend on the others. ``wk`` is the work array of :func:`columns_work` for
+    ``n_lanes`` lanes (with room for a mini-batch when ``idx`` is not empty); an empty one
+    makes the call allocate its own (for :data:`GROUPS` threads).
     """
     P = theta.shape[0]
     L = theta.shape[1]
@@ -430,31 +507,46 @@ def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     full = idx.shape[0] == 0
     nb = X.shape[0] if full else idx.shape[0]
     scale = 1.0 / nb if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (nb * n_out)
+    Lm = min(SUB, L)
+    o_w1 = _pad(Lm * P)
+    o_parts = o_w1 + _pad(n_in * h * Lm)
+    o_grp = _top_floats(sizes, P, Lm)
+    o_g = o_grp if _g_in_groups(sizes, P, Lm) else o_parts + _pad(GROUPS * Lm * P)
+    gsz = _group_floats(sizes, Lm, not full)
+    if wk.shape[0] == 0:
+        wk = columns_work(sizes, L, not full, GROUPS)
+    # the room of one group's work per thread: groups slot, slot + slots, ... take turns in it
+    slots = min(GROUPS, (wk.shape[0] - o_grp) // gsz)
+    if wk.shape[0] < o_grp or slots < 1:
+        raise ValueError("loss_grad_columns: the work array is smaller than columns_work's")
     for q0 in range(0, L, SUB):
         Ls = min(SUB, L - q0)
-        ths = np.empty((Ls, P))
+        ths = wk[:Ls * P].reshape((Ls, P))
         for p in range(P):
             for q in range(Ls):
                 ths[q, p] = theta[p, q0 + q]
-        W1 = np.empty((n_in, h * Ls))
+        W1 = wk[o_w1:o_w1 + n_in * h * Ls].reshape((n_in, h * Ls))
         for i in range(n_in):
             for q in range(Ls):
                 for j in range(h):
                     W1[i, q * h + j] = ths[q, w_off[0] + i * h + j]
         Pg = P if want_grad else 0
-        parts = np.empty((GROUPS, Ls, Pg))
+        parts = wk[o_parts:o_parts + GROUPS * Ls * Pg].reshape((GROUPS, Ls, Pg))
         stats = np.zeros((GROUPS, Ls, 4))
         # the groups' zeroing and the lanes' sums in parallel too: element by element, no
-        # bits change (the copies in and out stay serial: they cost less than they compile)
-        for s in prange(GROUPS):
-            for q in range(Ls):
-                stats[s, q, 1] = 1.0
-                for p in range(Pg):
-                    parts[s, q, p] = 0.0
-            m0, m1 = group_rows(nb, s)
-            block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, idx,
-                             m0, m1, scale, want_grad, want_acc, parts[s], stats[s])
-        g = np.empty((Ls, P))
+        # bits change (the copies in and out stay serial: they cost less than they compile);
+        # a group's sums do not depend on the slot of work it runs in
+        for slot in prange(slots):
+            gw = wk[o_grp + slot * gsz:o_grp + (slot + 1) * gsz]
+            for s in range(slot, GROUPS, slots):
+                for q in range(Ls):
+                    stats[s, q, 1] = 1.0
+                    for p in range(Pg):
+                        parts[s, q, p] = 0.0
+                m0, m1 = group_rows(nb, s)
+                block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
+                                 idx, m0, m1, scale, want_grad, want_acc, parts[s], stats[s], gw)
+        g = wk[o_g:o_g + Ls * P].reshape((Ls, P))
         for q in prange(Ls):
             lq, cq = _combine(ths[q], parts[:, q], stats[:, q], l2, wmask, scale, want_grad,
                               g[q])

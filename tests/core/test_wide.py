@@ -13,7 +13,8 @@ import reference as R
 
 import netchaos as nc
 from netchaos import _blocks
-from netchaos.core.wide import CHUNK, FORWARD_BYTES, GROUPS, SUB, forward_rows, group_rows
+from netchaos.core.wide import (CHUNK, FORWARD_BYTES, GROUPS, SUB, _group_floats, _top_floats,
+                                columns_work, forward_rows, group_rows, loss_grad_columns)
 from netchaos._validate import rng_from
 from netchaos.training import _batches
 
@@ -142,6 +143,40 @@ def test_a_trajectory_has_the_same_bits_alone_and_in_an_ensemble():
         assert ens.loss[k].tobytes() == one.loss.tobytes()
     g = model.grad(theta0[3], X, y)
     assert g.tobytes() == model.grad(theta0, X, y)[3].tobytes()
+
+
+def test_a_reused_work_array_gives_the_bits_of_a_fresh_one():
+    """A training run hands the kernel one work array for all its steps and for its
+    mini-batch and full-batch calls alike: nothing a call leaves there reaches the next."""
+    sizes, act, loss, l2 = SPECS[0]
+    model = nc.MLP(list(sizes), activation=act, l2=1e-3)
+    n = 3 * CHUNK + 40
+    X, y = data(sizes, n, seed=12)
+    yi = y.astype(np.int64)
+    yf = np.empty((0, sizes[-1]))
+    full = np.empty(0, dtype=np.int64)
+    batch = np.random.default_rng(1).permutation(n)[:CHUNK + 70].astype(np.int64)
+    L = SUB + 3                             # two sub-blocks of lanes, 8 and 3
+    args = (model._sizes, model._w_off, model._b_off, model._ro, model._act, model._loss,
+            model.l2, model._wmask, X, yi, yf)
+
+    def call(theta, idx, wk, want_grad=True, want_acc=True):
+        G = np.empty((model.n_params, L))
+        ls, acc = np.empty(L), np.empty(L)
+        loss_grad_columns(theta, *args, idx, want_grad, want_acc, G, ls, acc, wk)
+        return G.tobytes() + ls.tobytes() + acc.tobytes() if want_grad else ls.tobytes()
+
+    wk = columns_work(model._sizes, L, True, 2)
+    for seed, idx, want_grad in ((0, batch, True), (1, full, True), (2, full, False),
+                                 (3, batch, True), (4, full, True)):
+        theta = np.ascontiguousarray(model.init(n=L, seed=seed).T)
+        assert call(theta, idx, wk, want_grad) == call(theta, idx, np.empty(0), want_grad)
+    # room for one group's work: the groups take turns in it, with the same bits; less room
+    # is refused, not overrun
+    one = _top_floats(model._sizes, model.n_params, SUB) + _group_floats(model._sizes, SUB, True)
+    assert call(theta, batch, wk[:one]) == call(theta, batch, np.empty(0))
+    with pytest.raises(ValueError, match="work array"):
+        call(theta, batch, wk[:one - 1])
 
 
 def test_a_diverging_wide_trajectory_is_flagged():
