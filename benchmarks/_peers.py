@@ -851,7 +851,6 @@ def np_jvp_map(theta, V, sizes, activation, X, Y1h, lr):
     N = X.shape[0]
     layers = unflatten(theta, sizes)
     L = len(layers)
-    k = V.shape[1]
     VT = np.ascontiguousarray(V.T)                      # (k, P)
     vlayers = unflatten(VT, sizes)                      # VW (k, n_in, n_out), Vb (k, n_out)
     # forward + R-forward
@@ -1186,15 +1185,19 @@ def _cpu_seconds():
     return ru.ru_utime + ru.ru_stime
 
 
-def time_interleaved(jobs, repeats=3, log=print):
+def time_interleaved(jobs, repeats=3, log=print, settle=0.0):
     """Time several jobs fairly on a noisy machine.
 
     ``jobs``: list of dicts with keys ``name``, ``run`` (zero-arg callable, the timed
     work) and optionally ``warmup`` (zero-arg callable: JIT compilation / first call,
     never timed). All warm-ups run first; then ``repeats`` rounds, each round timing
     every job once (round-robin), so slow phases of a shared machine hit all peers
-    alike. Returns {name: {"wall": [s per round], "cpu": [process CPU s per round]}}
-    (or the exception a job raised).
+    alike. ``settle`` seconds of sleep before every timed job let the previous job's
+    thread pools stop spinning: OpenBLAS's and XLA's threads busy-wait for a while after
+    their work, and a job started at once shares its cores with them (a 60 ms
+    Hessian-vector product measured 90 ms right after a JAX call on one core, 75 ms
+    instead of 40 on two). Returns {name: {"wall": [s per round], "cpu": [process CPU s
+    per round]}} (or the exception a job raised).
     """
     times = {}
     for job in jobs:
@@ -1214,6 +1217,8 @@ def time_interleaved(jobs, repeats=3, log=print):
             if isinstance(rec, Exception):
                 continue
             try:
+                if settle > 0:
+                    time.sleep(settle)
                 c0 = _cpu_seconds()
                 t0 = time.perf_counter()
                 job["run"]()
@@ -1345,7 +1350,26 @@ def environment():
     }
     for mod in ("numpy", "numba", "jax", "torch", "netchaos"):
         env[mod] = _version(mod)
+    env["blas"] = blas_kernels()
     return env
+
+
+def blas_kernels():
+    """The BLAS libraries of the process and the kernel sets they chose, as
+    ``"name version (architecture)"``, with the ``OPENBLAS_CORETYPE`` that forced them if
+    set: a DYNAMIC_ARCH OpenBLAS runs its AVX2 (Haswell) kernels at two thirds of the speed
+    of its AVX-512 (SkylakeX) ones on a CPU that has both, and the variable overrides its
+    choice."""
+    try:
+        import scipy.linalg.cython_blas  # noqa: F401 - the BLAS that Numba's kernels call
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    libs = [f"{os.path.basename(i['filepath'])} {i.get('version')} "
+            f"({i.get('architecture', '?')})" for i in threadpool_info()
+            if i.get("user_api") == "blas"]
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return "; ".join(libs) + (f"; OPENBLAS_CORETYPE={forced}" if forced else "")
 
 
 def _cpu_name():

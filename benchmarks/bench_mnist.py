@@ -25,7 +25,16 @@ is that of a step: K (steps - 1) / (t(steps) - t(1)), best times of calls of ``s
 1 step, so that what a call costs once counts for neither peer (netchaos evaluates the loss of
 the final state, which flags its divergence; JAX copies its arguments to its arrays). The JSON
 keeps the rate of whole calls too. Each thread
-count runs in a fresh subprocess (``NETCHAOS_BENCH_THREADS``, see ``_peers.py``).
+count runs in fresh subprocesses (``NETCHAOS_BENCH_THREADS``, see ``_peers.py``), one for the
+training rows and one for the tangent rows; every timed
+call starts after a pause of ``SETTLE`` seconds, so that no peer shares its cores with the
+previous one's spinning threads.
+
+The DGEMM peak and netchaos's products are OpenBLAS's; JAX brings its own (XLA's). The
+script prints the kernel set that OpenBLAS chose: a machine that sets ``OPENBLAS_CORETYPE``
+(for an older OpenBLAS that miscomputes on its CPU) may hold a current OpenBLAS to its AVX2
+kernels on a CPU with AVX-512, two thirds of its speed there; run the benchmark with
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`` to measure the library as it chooses.
 
     python benchmarks/bench_mnist.py [--quick] [--full] [--rows SPEC] [--threads 1,2]
                                      [--repeats N] [--mnist PATH] [--json PATH]
@@ -46,6 +55,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 NETS = {"784-64-10": (784, 64, 10), "784-256-256-10": (784, 256, 256, 10)}
+#: seconds of sleep before every timed call (``_peers.time_interleaved``): the previous
+#: peer's spinning BLAS / XLA threads would otherwise share the next one's cores
+SETTLE = 0.5
 
 
 def step_flops(sizes, N):
@@ -138,9 +150,11 @@ def worker(args):
                      dict(name="jax_vmap_jit_base",
                           run=lambda: _peers.jax_vmap_jit(sizes, "tanh", X, y, theta0, 0.1,
                                                           base))]
-        times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
+        times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None,
+                                        settle=SETTLE)
         peak = K * step_flops(sizes, N) / min(times["dgemm"]["wall"])
         row = dict(kind="train", net=net, N=N, K=K, threads=args.worker, steps=steps,
+                   blas=_peers.blas_kernels(),
                    base_steps=base, peak_gflops=peak / 1e9, load=os.getloadavg()[0])
         for name in ("netchaos", "jax_vmap_jit"):
             rec, rec0 = times.get(name), times.get(name + "_base")
@@ -229,12 +243,14 @@ def worker(args):
                                                                   Q0, 0.1, 1),
                       run=lambda: _peers.jax_linearize_tangent(sizes, "tanh", X, y, theta, Q0,
                                                                0.1, n_steps))]
-    times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None)
+    times = _peers.time_interleaved(jobs, repeats=args.repeats, log=lambda s: None,
+                                    settle=SETTLE)
     best = {k: (min(r["wall"]) if not isinstance(r, Exception) else None)
             for k, r in times.items()}
     peak = step_flops(sizes, N) / best.pop("dgemm")
     errors = {k: repr(r) for k, r in times.items() if isinstance(r, Exception)}
     row = dict(kind="tangent", net="784-64-10", N=N, threads=args.worker,
+               blas=_peers.blas_kernels(),
                peak_gflops=peak / 1e9, load=os.getloadavg()[0], steps=n_steps,
                hvp_flops=hvp_flops, seconds=best, errors=errors, hvp_counts=counts)
     print(json.dumps(row), flush=True)
@@ -253,21 +269,28 @@ def parent(args):
     results = []
     print(f"netchaos benchmark mnist: full-batch GD ensembles, tanh, float64; host load "
           f"{os.getloadavg()[0]:.2f}")
+    # the training rows and the tangent rows of a thread count in processes of their own:
+    # the tangent peers do not start on the heap and thread pools the training left
+    parts = [(spec, False)] + ([] if args.no_tangent else [("", True)])
     for t in args.threads:
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(t), "--rows", spec,
-               "--steps", str(args.steps), "--repeats", str(args.repeats)]
-        if args.mnist:
-            cmd += ["--mnist", args.mnist]
-        if not args.no_tangent:
-            cmd += ["--tangent"]
-        env = dict(os.environ, NETCHAOS_BENCH_THREADS=str(t))
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if out.returncode != 0:
-            print(out.stderr[-3000:])
-            raise SystemExit(f"worker with {t} threads failed")
-        for line in out.stdout.splitlines():
-            if line.startswith("{"):
-                results.append(json.loads(line))
+        for part_rows, tangent in parts:
+            cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(t), "--rows",
+                   part_rows, "--steps", str(args.steps), "--repeats", str(args.repeats)]
+            if args.mnist:
+                cmd += ["--mnist", args.mnist]
+            if tangent:
+                cmd += ["--tangent"]
+            env = dict(os.environ, NETCHAOS_BENCH_THREADS=str(t))
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                print(out.stderr[-3000:])
+                raise SystemExit(f"worker with {t} threads failed")
+            for line in out.stdout.splitlines():
+                if line.startswith("{"):
+                    results.append(json.loads(line))
+    print()
+    for b in sorted({r.get("blas", "unknown") for r in results}):
+        print(f"BLAS (numpy's, and SciPy's, which the kernels call): {b}")
     print()
     print(f"{'network':<16}{'N':>7}{'K':>4}{'thr':>4}  {'peak GF/s':>9}  "
           f"{'netchaos traj-st/s (GF/s, %peak)':>34}  {'JAX traj-st/s (GF/s, %peak)':>30}"

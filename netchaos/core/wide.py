@@ -324,7 +324,14 @@ def forward_rows(h):
     product: whole chunks, at most four, within :data:`FORWARD_BYTES` for :data:`SUB` lanes.
     A row of a product does not depend on the rows computed with it, so this sets speed and
     memory only."""
-    return CHUNK * max(1, min(4, FORWARD_BYTES // (CHUNK * h * SUB * 8)))
+    return _product_rows(h * SUB)
+
+
+@njit(cache=True, error_model="numpy")
+def _product_rows(cols):
+    """Samples of a first product with ``cols`` columns: whole chunks, at most four, within
+    :data:`FORWARD_BYTES`."""
+    return CHUNK * max(1, min(4, FORWARD_BYTES // (CHUNK * cols * 8)))
 
 
 @njit(cache=True, error_model="numpy")
@@ -586,8 +593,9 @@ def _add_minor(src, ns, n, J, dst, do):
 
 @njit(cache=True, error_model="numpy")
 def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1,
-              scale, g, out, stats):
-    """Add ``H V`` (without the L2 term) and the gradient of samples ``m0 .. m1-1``.
+              scale, want_grad, g, out, stats):
+    """Add ``H V`` (without the L2 term) and, when ``want_grad``, the gradient of samples
+    ``m0 .. m1-1``.
 
     Parameters
     ----------
@@ -601,9 +609,19 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
         The weights' rows of ``V`` with the two weight axes swapped: layer ``k`` as
         (sizes[k+1], sizes[k], J) from ``w_off[k] * J``.
     g : ndarray of shape (n_params,)
-        Gradient accumulator: the same operations as :func:`group_pass`.
+        Gradient accumulator: the same operations as :func:`group_pass`. Without
+        ``want_grad`` its first-layer weights are left alone (the product that gives them,
+        ``X_c^T D``, is a quarter of the work of a one-direction product and is skipped).
     out : ndarray of shape (n_params * J,)
         Accumulator of ``H V`` (flat, layout of ``V``).
+
+    Notes
+    -----
+    As in :func:`block_group_pass`, the first products of up to four chunks are one product,
+    and the first layer's weight products of the chunks accumulate in one array with the
+    product's ``beta = 1``: a column of a product is the same sum whatever the columns
+    beside it, and the running sum adds the chunks in the same order, so ``H V`` has the
+    same bits with the gradient and without.
     """
     nl = sizes.shape[0] - 1
     n_out = sizes[nl]
@@ -626,10 +644,13 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
     Q1 = np.empty(CHUNK * wmax * J)
     h = sizes[1]
     hh = h * (1 + J)
-    ZZ = np.empty((CHUNK, hh))
-    TT = np.empty((sizes[0], hh))
-    Xc = np.empty((0, sizes[0]))
-    rows = np.empty(CHUNK, dtype=np.int64)
+    n_in = sizes[0]
+    FR = _product_rows(hh)
+    ZZ = np.empty((FR, hh))
+    c_lo = 0 if want_grad else h   # the columns of [D | R D] whose weight products count
+    GG = np.zeros((n_in, hh))
+    Xc = np.empty((0, n_in))
+    rows = np.empty(FR, dtype=np.int64)
     no_idx = np.empty(0, dtype=np.int64)
     # the whole batch, no accuracy: values, not constants (no second compilation of the
     # helpers, tests/core/test_dispatch.py)
@@ -639,133 +660,144 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
     b0 = b_off[0]
     w0 = w_off[0]
     fl = flush_every(n_out)
-    c0 = m0
-    while c0 < m1:
-        ns = min(CHUNK, m1 - c0)
-        # base pass as group_pass, its first product shared with the tangent one
-        xc = _load_chunk(X, no_idx, full, c0, ns, rows, Xc)
-        np.dot(xc, WV, ZZ[:ns])
-        for s in range(ns):
-            for c in range(h):
-                A[s * h + c] = ZZ[s, c] + th[b0 + c]
-            for e in range(h * J):
-                RZ[s * h * J + e] = ZZ[s, h + e] + v[b0 * J + e]
-        if nl > 1 and act != ACT_LINEAR:
-            activate_seg(act, A, 0, ns * h, tf, ti, s2)
-        _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2, 1)
-        _head(loss_code, A[oo:oo + ns * n_out], D[oo:oo + ns * n_out], ns, n_out, yi, yf, rows,
-              scale, want_acc, stats, s2, tf, ti, fl)
-        if loss_code == LOSS_CROSS_ENTROPY:   # softmax probabilities, before backprop
+    f0 = m0
+    while f0 < m1:
+        # the first products (base and tangent) of up to FR samples at once; then chunk by chunk
+        nf = min(FR, m1 - f0)
+        xf = _load_chunk(X, no_idx, full, f0, nf, rows, Xc)
+        np.dot(xf, WV, ZZ[:nf])
+        r0 = 0
+        while r0 < nf:
+            ns = min(CHUNK, nf - r0)
+            xc = xf[r0:r0 + ns]
+            # base pass as group_pass
             for s in range(ns):
-                for c in range(n_out):
-                    e = oo + s * n_out + c
-                    WD[e] = D[e] / scale + (1.0 if c == yi[rows[s]] else 0.0)
-        _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T[:pmax], g, 1)
-        for s in range(ns):
-            for c in range(h):
-                g[b0 + c] += D[s * h + c]
-                ZZ[s, c] = D[s * h + c]
-        # R forward: Rz_k = Ra_{k-1} W_k + a_{k-1} V_W + V_b, Ra_k = f'(a_k) Rz_k
-        for k in range(nl):
-            nin = sizes[k]
-            nout = sizes[k + 1]
-            zo = CHUNK * ro[k] * J
-            if k > 0:   # the first layer's came with the base product
-                Rz = RZ[zo:zo + ns * nout * J].reshape(ns, nout * J)
-                pa = A[CHUNK * ro[k - 1]:CHUNK * ro[k - 1] + ns * nin].reshape(ns, nin)
-                VW = v[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nin, nout * J)
-                np.dot(pa, VW, Rz)
+                for c in range(h):
+                    A[s * h + c] = ZZ[r0 + s, c] + th[b0 + c]
+                for e in range(h * J):
+                    RZ[s * h * J + e] = ZZ[r0 + s, h + e] + v[b0 * J + e]
+            if nl > 1 and act != ACT_LINEAR:
+                activate_seg(act, A, 0, ns * h, tf, ti, s2)
+            _forward(th, sizes, w_off, b_off, ro, act, xc, ns, A, tf, ti, s2, 1)
+            cr = rows[r0:r0 + ns]
+            _head(loss_code, A[oo:oo + ns * n_out], D[oo:oo + ns * n_out], ns, n_out, yi, yf, cr,
+                  scale, want_acc, stats, s2, tf, ti, fl)
+            if loss_code == LOSS_CROSS_ENTROPY:   # softmax probabilities, before backprop
+                for s in range(ns):
+                    for c in range(n_out):
+                        e = oo + s * n_out + c
+                        WD[e] = D[e] / scale + (1.0 if c == yi[cr[s]] else 0.0)
+            _backward(th, sizes, w_off, b_off, ro, act, xc, ns, A, D, WD, T[:pmax], g, 1)
+            for s in range(ns):
+                for c in range(h):
+                    g[b0 + c] += D[s * h + c]
+                    ZZ[r0 + s, c] = D[s * h + c]
+            # R forward: Rz_k = Ra_{k-1} W_k + a_{k-1} V_W + V_b, Ra_k = f'(a_k) Rz_k
+            for k in range(nl):
+                nin = sizes[k]
+                nout = sizes[k + 1]
+                zo = CHUNK * ro[k] * J
+                if k > 0:   # the first layer's came with the base product
+                    Rz = RZ[zo:zo + ns * nout * J].reshape(ns, nout * J)
+                    pa = A[CHUNK * ro[k - 1]:CHUNK * ro[k - 1] + ns * nin].reshape(ns, nin)
+                    VW = v[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nin, nout * J)
+                    np.dot(pa, VW, Rz)
+                    bo = b_off[k] * J
+                    for s in range(ns):
+                        for e in range(nout * J):
+                            RZ[zo + s * nout * J + e] += v[bo + e]
+                    W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
+                    _to_major(RA, CHUNK * ro[k - 1] * J, ns, nin, J, M1)
+                    np.dot(M1[:ns * J * nin].reshape(ns * J, nin), W,
+                           M2[:ns * J * nout].reshape(ns * J, nout))
+                    _add_minor(M2, ns, nout, J, RZ, zo)
+                if k < nl - 1:
+                    ao = CHUNK * ro[k]
+                    for s in range(ns):
+                        for i in range(nout):
+                            da = dact(act, A[ao + s * nout + i])
+                            o = zo + (s * nout + i) * J
+                            for j in range(J):
+                                RA[o + j] = da * RZ[o + j]
+            # R output deltas
+            zo = CHUNK * ro[nl - 1] * J
+            for s in range(ns):
+                so = zo + s * n_out * J
+                if loss_code != LOSS_CROSS_ENTROPY:
+                    for e in range(n_out * J):
+                        RD[so + e] = (2.0 * scale) * RZ[so + e]
+                else:   # s p (Rz - <p, Rz>)
+                    for j in range(J):
+                        m = 0.0
+                        for c in range(n_out):
+                            m += WD[oo + s * n_out + c] * RZ[so + c * J + j]
+                        for c in range(n_out):
+                            p = WD[oo + s * n_out + c]
+                            RD[so + c * J + j] = scale * p * (RZ[so + c * J + j] - m)
+            # R backward (the first layer's weight products shared with the base pass, below)
+            for k in range(nl - 1, -1, -1):
+                nin = sizes[k]
+                nout = sizes[k + 1]
+                do = CHUNK * ro[k] * J
+                Rd = RD[do:do + ns * nout * J].reshape(ns, nout * J)
                 bo = b_off[k] * J
                 for s in range(ns):
                     for e in range(nout * J):
-                        RZ[zo + s * nout * J + e] += v[bo + e]
-                W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
-                _to_major(RA, CHUNK * ro[k - 1] * J, ns, nin, J, M1)
-                np.dot(M1[:ns * J * nin].reshape(ns * J, nin), W,
-                       M2[:ns * J * nout].reshape(ns * J, nout))
-                _add_minor(M2, ns, nout, J, RZ, zo)
-            if k < nl - 1:
-                ao = CHUNK * ro[k]
-                for s in range(ns):
-                    for i in range(nout):
-                        da = dact(act, A[ao + s * nout + i])
-                        o = zo + (s * nout + i) * J
-                        for j in range(J):
-                            RA[o + j] = da * RZ[o + j]
-        # R output deltas
-        zo = CHUNK * ro[nl - 1] * J
-        for s in range(ns):
-            so = zo + s * n_out * J
-            if loss_code != LOSS_CROSS_ENTROPY:
-                for e in range(n_out * J):
-                    RD[so + e] = (2.0 * scale) * RZ[so + e]
-            else:   # s p (Rz - <p, Rz>)
-                for j in range(J):
-                    m = 0.0
-                    for c in range(n_out):
-                        m += WD[oo + s * n_out + c] * RZ[so + c * J + j]
-                    for c in range(n_out):
-                        p = WD[oo + s * n_out + c]
-                        RD[so + c * J + j] = scale * p * (RZ[so + c * J + j] - m)
-        # R backward (the first layer's weight products shared with the base pass, below)
-        for k in range(nl - 1, -1, -1):
-            nin = sizes[k]
-            nout = sizes[k + 1]
-            do = CHUNK * ro[k] * J
-            Rd = RD[do:do + ns * nout * J].reshape(ns, nout * J)
-            bo = b_off[k] * J
-            for s in range(ns):
-                for e in range(nout * J):
-                    out[bo + e] += RD[do + s * nout * J + e]
-            if k == 0:
-                for s in range(ns):
-                    for e in range(h * J):
-                        ZZ[s, h + e] = RD[s * h * J + e]
-                break
-            po = CHUNK * ro[k - 1]
-            pa = A[po:po + ns * nin].reshape(ns, nin)
-            Tk = T[:nin * nout * J].reshape(nin, nout * J)
-            np.dot(pa.T, Rd, Tk)
-            wo = w_off[k] * J
-            for e in range(nin * nout * J):
-                out[wo + e] += T[e]
-            if k > 0:
-                dk = CHUNK * ro[k]
-                Dk = D[dk:dk + ns * nout].reshape(ns, nout)
-                # Ra_{k-1}^T delta_k: (nin*J, nout), added as (nin, nout, J)
-                Ra = RA[po * J:(po + ns * nin) * J].reshape(ns, nin * J)
-                T2 = T[:nin * J * nout].reshape(nin * J, nout)
-                np.dot(Ra.T, Dk, T2)
-                for i in range(nin):
-                    for j in range(J):
-                        r = (i * J + j) * nout
-                        for c in range(nout):
-                            out[wo + (i * nout + c) * J + j] += T[r + c]
-                # R delta_{k-1} = f'(a) (delta_k V_W^T + Rdelta_k W^T) + f''(a) Rz (W delta)
-                VTk = VT[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nout, nin * J)
-                np.dot(Dk, VTk, Q1[:ns * nin * J].reshape(ns, nin * J))
-                W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
-                _to_major(RD, do, ns, nout, J, M1)
-                np.dot(M1[:ns * J * nout].reshape(ns * J, nout), W.T,
-                       M2[:ns * J * nin].reshape(ns * J, nin))
-                _add_minor(M2, ns, nin, J, Q1, 0)
-                zp = po * J
-                for s in range(ns):
+                        out[bo + e] += RD[do + s * nout * J + e]
+                if k == 0:
+                    for s in range(ns):
+                        for e in range(h * J):
+                            ZZ[r0 + s, h + e] = RD[s * h * J + e]
+                    break
+                po = CHUNK * ro[k - 1]
+                pa = A[po:po + ns * nin].reshape(ns, nin)
+                Tk = T[:nin * nout * J].reshape(nin, nout * J)
+                np.dot(pa.T, Rd, Tk)
+                wo = w_off[k] * J
+                for e in range(nin * nout * J):
+                    out[wo + e] += T[e]
+                if k > 0:
+                    dk = CHUNK * ro[k]
+                    Dk = D[dk:dk + ns * nout].reshape(ns, nout)
+                    # Ra_{k-1}^T delta_k: (nin*J, nout), added as (nin, nout, J)
+                    Ra = RA[po * J:(po + ns * nin) * J].reshape(ns, nin * J)
+                    T2 = T[:nin * J * nout].reshape(nin * J, nout)
+                    np.dot(Ra.T, Dk, T2)
                     for i in range(nin):
-                        a = A[po + s * nin + i]
-                        da = dact(act, a)
-                        dd = d2act(act, a, da) * WD[po + s * nin + i]
-                        o = (s * nin + i) * J
                         for j in range(J):
-                            RD[zp + o + j] = da * Q1[o + j] + dd * RZ[zp + o + j]
-        np.dot(xc.T, ZZ[:ns], TT)
-        for i in range(sizes[0]):
-            for c in range(h):
-                g[w0 + i * h + c] += TT[i, c]
+                            r = (i * J + j) * nout
+                            for c in range(nout):
+                                out[wo + (i * nout + c) * J + j] += T[r + c]
+                    # R delta_{k-1} = f'(a) (delta_k V_W^T + Rdelta_k W^T) + f''(a) Rz (W delta)
+                    VTk = VT[w_off[k] * J:(w_off[k] + nin * nout) * J].reshape(nout, nin * J)
+                    np.dot(Dk, VTk, Q1[:ns * nin * J].reshape(ns, nin * J))
+                    W = th[w_off[k]:w_off[k] + nin * nout].reshape(nin, nout)
+                    _to_major(RD, do, ns, nout, J, M1)
+                    np.dot(M1[:ns * J * nout].reshape(ns * J, nout), W.T,
+                           M2[:ns * J * nin].reshape(ns * J, nin))
+                    _add_minor(M2, ns, nin, J, Q1, 0)
+                    zp = po * J
+                    for s in range(ns):
+                        for i in range(nin):
+                            a = A[po + s * nin + i]
+                            da = dact(act, a)
+                            dd = d2act(act, a, da) * WD[po + s * nin + i]
+                            o = (s * nin + i) * J
+                            for j in range(J):
+                                RD[zp + o + j] = da * Q1[o + j] + dd * RZ[zp + o + j]
+            # GG[:, c_lo:] += X_c^T [D | R D][:, c_lo:], X_c at its place in X
+            dgemm(True, False, n_in, hh - c_lo, ns, 1.0, X, (f0 + r0) * n_in, n_in, ZZ,
+                  r0 * hh + c_lo, hh, 1.0, GG, c_lo, hh)
+            r0 += ns
+        f0 += nf
+    if m1 > m0:
+        for i in range(n_in):
+            if want_grad:
+                for c in range(h):
+                    g[w0 + i * h + c] += GG[i, c]
             o = (w0 + i * h) * J
             for e in range(h * J):
-                out[o + e] += TT[i, h + e]
-        c0 += ns
+                out[o + e] += GG[i, h + e]
     _flush(stats)
 
 
@@ -823,7 +855,7 @@ def hvp_wide(th, V, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
         stats[s, 1] = 1.0
         m0, m1 = group_rows(nb, s)
         hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf, m0, m1,
-                  scale, parts[s], hv[s], stats[s])
+                  scale, want_grad, parts[s], hv[s], stats[s])
     _combine(th, parts, stats, l2, wmask, scale, want_grad, g)
     o = out.reshape(P * J)
     v = V.reshape(P * J)

@@ -237,6 +237,28 @@ def test_hessian_vector_products_match_the_lane_kernel_and_finite_differences(sp
         np.testing.assert_allclose(HV[:, 0], fd, rtol=0, atol=1e-5 * np.abs(fd).max())
 
 
+@pytest.mark.parametrize("spec", SPECS[:2])
+def test_hessian_vector_products_of_many_chunks_have_the_same_bits_with_the_gradient(spec):
+    # 9 chunks and a remainder: groups of two and three chunks, first products of several
+    # chunks at once, weight products accumulated over the chunks
+    from netchaos.core.tangent import hvp_lanes
+
+    sizes, act, loss, l2 = spec
+    model = nc.MLP(list(sizes), activation=act, loss=loss, l2=l2)
+    X, y = data(sizes, 9 * CHUNK + 17, seed=16, loss=loss)
+    theta = model.init(seed=17)
+    V = np.random.default_rng(18).normal(size=(model.n_params, 2))
+    HV = model.hvp(theta, V, X, y)                   # without the gradient
+    HVg, g = model._tangent(theta, V, X, y, 0.0, want_grad=True)
+    assert HV.tobytes() == HVg.tobytes()
+    assert g.tobytes() == model.grad(theta, X, y).tobytes()
+    Xc, yi, yf = model._check_data(X, y)
+    ref = np.empty_like(V)
+    hvp_lanes(theta, V.copy(), *model._kernel_args(), Xc, yi, yf, 0.0, ref, np.empty(0),
+              False, 16)
+    np.testing.assert_allclose(HV, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+
+
 def test_tangent_integration_follows_the_trajectory_of_train():
     sizes, act, loss, l2 = SPECS[0]
     model = nc.MLP(list(sizes), activation=act)
