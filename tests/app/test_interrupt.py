@@ -27,13 +27,20 @@ SCRIPT = textwrap.dedent(
 TIMING = ("wall_time_s", "peak_rss_mb")
 
 
+def _as_in_a_terminal():
+    # a command started in a terminal has Ctrl-C's default action; a test run started in the
+    # background (``cmd &`` in a script) would pass SIGINT on ignored, and Python keeps an
+    # ignored SIGINT ignored
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cli(out, *extra, **popen):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                MPLBACKEND="Agg")
     args = [sys.executable, "-c", SCRIPT, "reproduce", "eos", "--quick", "--out", str(out),
             "--no-progress", "--quiet", *extra]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **popen)
+                            text=True, preexec_fn=_as_in_a_terminal, **popen)
 
 
 def _summary(out):
