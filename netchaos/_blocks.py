@@ -3,6 +3,8 @@
 import numba
 import numpy as np
 
+from .core.wide import SUB as WIDE_SUB
+
 #: lane-operations per call below which kernels run serially (a thread launch costs more)
 PARALLEL_WORK = 20_000_000
 #: work (samples x parameters x directions) from which two threads share the directions
@@ -131,14 +133,23 @@ def pack(thetas, slots):
 #: most lanes per block of a wide network (three of the matrix-product kernels' sub-blocks
 #: of 8): its ensemble runs block by block, so memory beyond the state is bounded by a block
 WIDE_LANES = 24
+#: bytes of a block's gathered states above which a block holds fewer lanes (whole
+#: sub-blocks, at least one): a block's gathered states, its gradients and the kernel's
+#: partial gradients each grow with its lanes and the network
+WIDE_BLOCK_BYTES = 24 << 20
 
 
-def wide_lanes(n_traj, group=1):
-    """Lanes per block of a wide network's ensemble: at most :data:`WIDE_LANES` (or one
-    group), as few blocks as that allows, and the lanes spread evenly over them so that
-    padding stays below one group per block."""
+def wide_lanes(n_traj, group=1, n_params=0):
+    """Lanes per block of a wide network's ensemble: at most :data:`WIDE_LANES`, fewer for
+    a large network (:data:`WIDE_BLOCK_BYTES`, but one sub-block of :data:`WIDE_SUB` lanes
+    or one group at least), as few blocks as that allows, and the lanes spread evenly over
+    them so that padding stays below one group per block."""
+    most = WIDE_LANES
+    if n_params > 0:
+        fit = WIDE_BLOCK_BYTES // (8 * n_params) // WIDE_SUB * WIDE_SUB
+        most = min(WIDE_LANES, max(WIDE_SUB, fit))
     n_groups = -(-n_traj // group)
-    per = max(1, WIDE_LANES // group)                 # groups per block at most
+    per = max(1, most // group)                       # groups per block at most
     n_blocks = -(-n_groups // per)
     return group * -(-n_groups // n_blocks)
 

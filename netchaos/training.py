@@ -265,7 +265,7 @@ def train(model, data, theta0, lr, steps, record="metrics", every=1, batch_size=
         # gathered from it, run by the matrix-product kernels (which run their own threads)
         # and written back one after the other, so the state never exists twice
         g = max(len(m) for m in groups) if groups is not None else 1
-        lanes, multiple = _blocks.wide_lanes(K, g), 1
+        lanes, multiple = _blocks.wide_lanes(K, g, model.n_params), 1
     else:
         lanes = _blocks.lanes_for(model.n_params, K, numba.get_num_threads())
         multiple = _blocks.LANE_MULTIPLE

@@ -179,6 +179,19 @@ def test_a_reused_work_array_gives_the_bits_of_a_fresh_one():
         call(theta, batch, wk[:one - 1])
 
 
+def test_blocks_of_a_large_network_hold_fewer_lanes():
+    small, large = 50_890, 407_050            # 784-64-10 and 784-512-10
+    assert _blocks.wide_lanes(48, 1, small) == 24 and _blocks.wide_lanes(120, 6, small) == 24
+    assert _blocks.wide_lanes(48, 1, large) == SUB        # one sub-block
+    assert _blocks.wide_lanes(120, 6, large) == 6         # one group of a reference
+    assert _blocks.wide_lanes(5, 1, large) == 5
+    for P in (small, 269_322, large, 5_000_000):
+        for K, g in ((1, 1), (7, 1), (48, 1), (12, 6), (120, 6), (33, 11)):
+            lanes = _blocks.wide_lanes(K, g, P)
+            assert lanes % g == 0 and lanes <= max(24, g)
+            assert lanes * 8 * P <= _blocks.WIDE_BLOCK_BYTES or lanes <= max(SUB, g)
+
+
 def test_a_diverging_wide_trajectory_is_flagged():
     sizes, act, loss, l2 = SPECS[2]
     model = nc.MLP(list(sizes), activation=act, loss=loss)
