@@ -139,15 +139,13 @@ WIDE_LANES = 24
 WIDE_BLOCK_BYTES = 24 << 20
 
 
-def wide_lanes(n_traj, group=1, n_params=0):
+def wide_lanes(n_traj, group, n_params):
     """Lanes per block of a wide network's ensemble: at most :data:`WIDE_LANES`, fewer for
     a large network (:data:`WIDE_BLOCK_BYTES`, but one sub-block of :data:`WIDE_SUB` lanes
     or one group at least), as few blocks as that allows, and the lanes spread evenly over
     them so that padding stays below one group per block."""
-    most = WIDE_LANES
-    if n_params > 0:
-        fit = WIDE_BLOCK_BYTES // (8 * n_params) // WIDE_SUB * WIDE_SUB
-        most = min(WIDE_LANES, max(WIDE_SUB, fit))
+    fit = WIDE_BLOCK_BYTES // (8 * n_params) // WIDE_SUB * WIDE_SUB
+    most = min(WIDE_LANES, max(WIDE_SUB, fit))
     n_groups = -(-n_traj // group)
     per = max(1, most // group)                       # groups per block at most
     n_blocks = -(-n_groups // per)
