@@ -7,8 +7,9 @@ compiled (a tiny warm-up run) and the data made. Two questions:
 * one chunk of a sweep (``chunk_size = 2`` initial conditions of a 784-512-10 network):
   its memory must depend on the chunk, not on the ``n_init`` of the ensemble it belongs to;
 * a whole :func:`netchaos.perturbation_ensemble`: its peak in copies of the (K, P) state of
-  its K = n_init * (1 + n_pert) trajectories (the result itself keeps the final state and
-  the perturbations, 1 + n_pert / (1 + n_pert) copies).
+  its K = n_init * (1 + n_pert) trajectories; ``kept/state`` is what the result itself
+  keeps (the final states, the perturbations and the references at the perturbation: two
+  copies when ``start == 0``, where ``theta_start`` is ``theta_init``).
 
 Usage::
 
@@ -60,7 +61,13 @@ else:
                                    seed=0)
     K = n_init * (1 + n_pert)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"peak": peak - base, "state": 8 * K * model.n_params, "P": model.n_params}))
+res = out["ensemble"] if isinstance(out, dict) else out
+arrays = {id(a): a for a in (getattr(res, f, None) for f in ("theta_init", "theta_start",
+                                                              "delta", "theta_final"))
+          if isinstance(a, np.ndarray)}
+kept = sum(a.nbytes for a in arrays.values())   # the result's own states, each array once
+print(json.dumps({"peak": peak - base, "state": 8 * K * model.n_params, "P": model.n_params,
+                  "kept": kept}))
 """
 
 CASES = [
@@ -80,13 +87,14 @@ def run(case):
 
 def main():
     print(f"{'case':<10}{'network':<16}{'n_init':>7}{'n_pert':>7}{'peak MiB':>10}"
-          f"{'state MiB':>11}{'peak/state':>12}")
+          f"{'state MiB':>11}{'peak/state':>12}{'kept/state':>12}")
     for case in CASES:
         r = run(case)
         kind, sizes, n_init, n_pert, _ = case
         print(f"{kind:<10}{'-'.join(map(str, sizes)):<16}{n_init:>7}{n_pert:>7}"
               f"{r['peak'] / 2**20:>10.0f}{r['state'] / 2**20:>11.0f}"
-              f"{r['peak'] / r['state']:>12.2f}")
+              f"{r['peak'] / r['state']:>12.2f}"
+              + (f"{r['kept'] / r['state']:>12.2f}" if r["kept"] else f"{'-':>12}"))
 
 
 if __name__ == "__main__":

@@ -79,8 +79,8 @@ class EnsembleResult(Result):
     theta_init : ndarray of shape (n_init, n_params)
         Initial conditions at absolute step 0.
     theta_start : ndarray of shape (n_init, n_params)
-        References at the moment of the perturbation (``theta_init`` when
-        ``start == 0``).
+        References at the moment of the perturbation: when ``start == 0``,
+        ``theta_init`` itself (the same array, not a copy).
     delta : ndarray of shape (n_init, n_pert, n_params)
         Realised perturbations ``theta' - theta`` in float64 (zero on the
         biases when ``scope="weights"``).
@@ -263,8 +263,8 @@ def ensemble_block(model, data, lr, steps, eps, n_init, n_pert, entropy, pert_ke
         pre = train(model, data, theta_init, lr, start, record="final")
         theta_start = np.array(pre.theta, copy=True)
         start_diverged = np.asarray(pre.diverged, dtype=bool).copy()
-    else:
-        theta_start = theta_init.copy()
+    else:   # one array for both: an ensemble keeps no second copy of its references
+        theta_start = theta_init
         start_diverged = np.zeros(hi - lo, dtype=bool)
 
     # perturbations: eps * U(-1, 1) so the same stream gives the same directions for any eps

@@ -317,6 +317,27 @@ SUB = 8
 #: bytes of first-layer products of a sub-block computed at once (whole chunks, at least one)
 FORWARD_BYTES = 8 << 20
 
+#: bytes of one sub-block's lane states (``Ls * n_params`` floats) above which a sub-block
+#: holds fewer than :data:`SUB` lanes: its first layers, every group's partial gradients
+#: and the first-layer gradients of every running group grow alike, about nine copies in all
+SUB_BYTES = 8 << 20
+
+
+@njit(cache=True, error_model="numpy")
+def sub_lanes(n_params, n_lanes):
+    """Lanes of the sub-blocks of :func:`loss_grad_columns` for a block of ``n_lanes``: at
+    most :data:`SUB`, and within :data:`SUB_BYTES` of states (one lane at least): as few
+    sub-blocks as that allows, of as nearly equal size as sub-blocks of one size but the
+    last can be. A lane's bits do not depend on the lanes of its sub-block, so this sets
+    memory and speed only."""
+    cap = max(1, min(SUB, SUB_BYTES // (8 * n_params)))
+    if n_lanes <= cap:
+        return max(1, n_lanes)
+    if cap == SUB:             # the sub-blocks of SUB lanes, the last one the rest
+        return SUB
+    n_sub = -(-n_lanes // cap)
+    return -(-n_lanes // n_sub)
+
 
 @njit(cache=True, error_model="numpy")
 def forward_rows(h):
@@ -325,6 +346,51 @@ def forward_rows(h):
     A row of a product does not depend on the rows computed with it, so this sets speed and
     memory only."""
     return _product_rows(h * SUB)
+
+
+#: multiply-adds (rows x columns x depth) of a matrix product up to which OpenBLAS may take
+#: its small-matrix path (x86-64 AVX-512 builds: 100 ** 3), whose sums differ in rounding
+#: from those of its blocked path; products that could take it are computed in the shape
+#: a trajectory alone gives them, so that no trajectory's bits depend on its neighbours
+SMALL_PRODUCT = 100 ** 3
+
+
+#: columns of OpenBLAS's register tile along a product's columns (x86-64 AVX-512: 16): a
+#: column's sum is the same whatever the columns and rows beside it only where every lane's
+#: block of columns starts at the same place in a tile as a trajectory's own product does
+LANE_ALIGN = 16
+
+
+@njit(cache=True, error_model="numpy")
+def _weight_products(m, k, A, a_off, B, b_off, ldb, C, ldc, c0, c1, w):
+    """``C[:, c0:c1] += A_c^T @ B[:, c0:c1]`` (row-major blocks at element offsets, as
+    :func:`netchaos.core.blas.dgemm`; ``A_c`` is the (k, m) block of ``A`` at ``a_off``)
+    for columns that are blocks of ``w`` (lanes, or a network's weights and its
+    directions): one product when ``w`` is a multiple of :data:`LANE_ALIGN`, else one per
+    block, so that a block's sums are those of the block alone."""
+    if w % LANE_ALIGN == 0:
+        dgemm(True, False, m, c1 - c0, k, 1.0, A, a_off, m, B, b_off + c0, ldb, 1.0, C, c0,
+              ldc)
+    else:
+        for c in range(c0, c1, w):
+            dgemm(True, False, m, w, k, 1.0, A, a_off, m, B, b_off + c, ldb, 1.0, C, c, ldc)
+
+
+@njit(cache=True, error_model="numpy")
+def _whole_product_rows(nf, h, n_in):
+    """Rows of the first ``nf`` samples of a first product (``h`` units per lane, ``n_in``
+    inputs) that may be one product for all the lanes and chunks: none unless ``h`` is a
+    multiple of :data:`LANE_ALIGN` (OpenBLAS's sums of such products depend on the rows
+    and columns beside them), else whole chunks whose one-lane product is above
+    :data:`SMALL_PRODUCT` (and so is any product of them), but a last short chunk small
+    enough for the small-matrix path. The rest goes chunk by chunk and lane by lane, in
+    the shape of a trajectory's own products."""
+    if h % LANE_ALIGN != 0 or CHUNK * h * n_in <= SMALL_PRODUCT:
+        return 0
+    tail = nf % CHUNK
+    if tail > 0 and tail * h * n_in <= SMALL_PRODUCT:
+        return nf - tail
+    return nf
 
 
 @njit(cache=True, error_model="numpy")
@@ -382,14 +448,14 @@ def columns_work(sizes, n_lanes, batched, threads):
     A caller that evaluates the same network many times (a training run) allocates it
     once: the kernel's arrays of a call are tens to hundreds of MB, and fresh memory on
     every call costs the operating system's page faults (about 5 % of a step of an MNIST
-    network). Its size depends on the network, on at most :data:`SUB` lanes and on the
+    network). Its size depends on the network, on the lanes of :func:`sub_lanes` and on the
     ``threads`` that run the sample groups (one group's work each, at most :data:`GROUPS`),
     never on the samples; ``batched`` makes room for gathering mini-batches.
     """
     P = 0
     for k in range(sizes.shape[0] - 1):
         P += sizes[k] * sizes[k + 1] + sizes[k + 1]
-    Ls = min(SUB, n_lanes)
+    Ls = sub_lanes(P, n_lanes)
     slots = max(1, min(GROUPS, threads))
     return np.empty(_top_floats(sizes, P, Ls) + slots * _group_floats(sizes, Ls, batched))
 
@@ -457,7 +523,18 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
         # the first products of up to FR samples at once; then chunk by chunk
         nf = min(FR, m1 - f0)
         xf = _load_chunk(X, idx, full, f0, nf, rows, Xc)
-        np.dot(xf, W1, Z[:nf])
+        nw = _whole_product_rows(nf, h, n_in)
+        src = X if full else Xc
+        so = f0 * n_in if full else 0
+        if nw > 0:
+            np.dot(xf[:nw], W1, Z[:nw])
+        r0 = nw
+        while r0 < nf:      # chunk by chunk and lane by lane, as group_pass computes them
+            ns = min(CHUNK, nf - r0)
+            for q in range(Ls):
+                dgemm(False, False, ns, h, n_in, 1.0, src, so + r0 * n_in, n_in, W1, q * h, hL,
+                      0.0, Z, r0 * hL + q * h, hL)
+            r0 += ns
         r0 = 0
         while r0 < nf:
             ns = min(CHUNK, nf - r0)
@@ -481,8 +558,7 @@ def block_group_pass(ths, W1, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf
             if want_grad:   # G1 += X_c^T [D_1 ... D_Ls], X_c at its place in X or Xc
                 src = X if full else Xc
                 so = (f0 + r0) * n_in if full else r0 * n_in
-                dgemm(True, False, n_in, hL, ns, 1.0, src, so, n_in, Z, r0 * hL, hL, 1.0, G1, 0,
-                      hL)
+                _weight_products(n_in, ns, src, so, Z, r0 * hL, hL, G1, hL, 0, hL, h)
             r0 += ns
         f0 += nf
     if grad1:
@@ -499,9 +575,9 @@ def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
                       X, yi, yf, idx, want_grad, want_acc, G, loss, acc, wk):
     """:func:`loss_grad_wide` for every column (lane) of a block ``theta`` (n_params, n_lanes).
 
-    Same outputs as :func:`netchaos.core.mlp.loss_grad_lanes`. Lanes go in sub-blocks of
-    :data:`SUB` through :func:`block_group_pass` (parallel over the sample groups); a lane's
-    bits never depend on the others. ``wk`` is the work array of :func:`columns_work` for
+    Same outputs as :func:`netchaos.core.mlp.loss_grad_lanes`. Lanes go in sub-blocks (of
+    :func:`sub_lanes`) through :func:`block_group_pass` (parallel over the sample groups);
+    a lane's bits never depend on the others. ``wk`` is the work array of :func:`columns_work` for
     ``n_lanes`` lanes (with room for a mini-batch when ``idx`` is not empty); an empty one
     makes the call allocate its own (for :data:`GROUPS` threads).
     """
@@ -514,7 +590,7 @@ def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     full = idx.shape[0] == 0
     nb = X.shape[0] if full else idx.shape[0]
     scale = 1.0 / nb if loss_code == LOSS_CROSS_ENTROPY else 1.0 / (nb * n_out)
-    Lm = min(SUB, L)
+    Lm = sub_lanes(P, L)
     o_w1 = _pad(Lm * P)
     o_parts = o_w1 + _pad(n_in * h * Lm)
     o_grp = _top_floats(sizes, P, Lm)
@@ -526,8 +602,8 @@ def loss_grad_columns(theta, sizes, w_off, b_off, ro, act, loss_code, l2, wmask,
     slots = min(GROUPS, (wk.shape[0] - o_grp) // gsz)
     if wk.shape[0] < o_grp or slots < 1:
         raise ValueError("loss_grad_columns: the work array is smaller than columns_work's")
-    for q0 in range(0, L, SUB):
-        Ls = min(SUB, L - q0)
+    for q0 in range(0, L, Lm):
+        Ls = min(Lm, L - q0)
         ths = wk[:Ls * P].reshape((Ls, P))
         for p in range(P):
             for q in range(Ls):
@@ -665,7 +741,16 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
         # the first products (base and tangent) of up to FR samples at once; then chunk by chunk
         nf = min(FR, m1 - f0)
         xf = _load_chunk(X, no_idx, full, f0, nf, rows, Xc)
-        np.dot(xf, WV, ZZ[:nf])
+        nw = _whole_product_rows(nf, h, n_in)
+        if nw > 0:
+            np.dot(xf[:nw], WV, ZZ[:nw])
+        r0 = nw
+        while r0 < nf:      # the weights' and each direction's product alone, as group_pass's
+            ns = min(CHUNK, nf - r0)
+            for q in range(hh // h):
+                dgemm(False, False, ns, h, n_in, 1.0, X, (f0 + r0) * n_in, n_in, WV, q * h,
+                      hh, 0.0, ZZ, r0 * hh + q * h, hh)
+            r0 += ns
         r0 = 0
         while r0 < nf:
             ns = min(CHUNK, nf - r0)
@@ -786,8 +871,7 @@ def hvp_group(th, V, VT, WV, sizes, w_off, b_off, ro, act, loss_code, X, yi, yf,
                             for j in range(J):
                                 RD[zp + o + j] = da * Q1[o + j] + dd * RZ[zp + o + j]
             # GG[:, c_lo:] += X_c^T [D | R D][:, c_lo:], X_c at its place in X
-            dgemm(True, False, n_in, hh - c_lo, ns, 1.0, X, (f0 + r0) * n_in, n_in, ZZ,
-                  r0 * hh + c_lo, hh, 1.0, GG, c_lo, hh)
+            _weight_products(n_in, ns, X, (f0 + r0) * n_in, ZZ, r0 * hh, hh, GG, hh, c_lo, hh, h)
             r0 += ns
         f0 += nf
     if m1 > m0:

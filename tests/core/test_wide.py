@@ -13,8 +13,9 @@ import reference as R
 
 import netchaos as nc
 from netchaos import _blocks
-from netchaos.core.wide import (CHUNK, FORWARD_BYTES, GROUPS, SUB, _group_floats, _top_floats,
-                                columns_work, forward_rows, group_rows, loss_grad_columns)
+from netchaos.core.wide import (CHUNK, FORWARD_BYTES, GROUPS, SUB, SUB_BYTES, _group_floats,
+                                _top_floats, columns_work, forward_rows, group_rows,
+                                loss_grad_columns, sub_lanes)
 from netchaos._validate import rng_from
 from netchaos.training import _batches
 
@@ -190,6 +191,34 @@ def test_blocks_of_a_large_network_hold_fewer_lanes():
             lanes = _blocks.wide_lanes(K, g, P)
             assert lanes % g == 0 and lanes <= max(24, g)
             assert lanes * 8 * P <= _blocks.WIDE_BLOCK_BYTES or lanes <= max(SUB, g)
+
+
+def test_sub_blocks_of_a_large_network_hold_fewer_lanes_with_the_same_bits():
+    small, deep, large = 50_890, 269_322, 407_050   # 784-64-10, 784-256-256-10, 784-512-10
+    assert [sub_lanes(small, L) for L in (1, 6, 8, 11, 24)] == [1, 6, 8, 8, 8]
+    assert sub_lanes(deep, 6) == 3 and sub_lanes(deep, 8) == 3
+    assert sub_lanes(large, 6) == 2 and sub_lanes(large, 7) == 2
+    assert sub_lanes(5_000_000, 6) == 1
+    for P in (small, 140_000, deep, large, 5_000_000):
+        cap = max(1, min(SUB, SUB_BYTES // (8 * P)))
+        for L in range(1, 30):
+            Ls = sub_lanes(P, L)
+            assert 1 <= Ls <= min(SUB, L) and (Ls * 8 * P <= SUB_BYTES or Ls == 1)
+            assert -(-L // Ls) == -(-L // cap)                 # as few sub-blocks as fit
+    # 784-380-10 (302,390 parameters): sub-blocks of 3, 3 and 1 lanes for 7 trajectories;
+    # each has the bits it has alone, and the gradient of the plain-numpy reference
+    model = nc.MLP([784, 380, 10], activation="tanh")
+    assert sub_lanes(model.n_params, 7) == 3
+    X, y = data((784, 380, 10), 40, seed=3)
+    theta0 = model.init(n=7, seed=4)
+    ens = nc.train(model, (X, y), theta0, lr=0.3, steps=2)
+    for k in (0, 4, 6):
+        one = nc.train(model, (X, y), theta0[k], lr=0.3, steps=2)
+        assert ens.theta[k].tobytes() == one.theta.tobytes()
+        assert ens.loss[k].tobytes() == one.loss.tobytes()
+    G = model.grad(theta0, X, y)
+    ref = R.grad_fn(model._sizes, "tanh", "cross_entropy", 0.0, theta0[5], X, y)
+    np.testing.assert_allclose(G[5], ref, rtol=1e-9, atol=1e-13 * np.abs(ref).max())
 
 
 def test_a_diverging_wide_trajectory_is_flagged():
